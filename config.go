@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments the app knows. Production turns on the strict startup checks, JSON
+// logs, Secure cookies and HSTS.
+const (
+	envDevelopment = "development"
+	envProduction  = "production"
+)
+
+// Development defaults that production refuses to run with.
+const (
+	defaultAdminPassword  = "admin"
+	sandboxAPIKey         = "sk_sandbox_dev"
+	sandboxWebhookSecret  = "whsec_sandbox_dev"
+	defaultOrchestrateURL = "https://sandbox.orchestrate.global"
+)
+
+// Config is every setting of the app, read from the environment by loadConfig. The
+// README's configuration table lists the same variables with the same defaults.
+type Config struct {
+	Env       string   // APP_ENV
+	Addr      string   // ADDR
+	PublicURL *url.URL // PUBLIC_URL: base of every URL handed to Orchestrate and shoppers
+
+	DatabaseURL      string // DATABASE_URL
+	DatabaseMaxConns int32  // DATABASE_MAX_CONNS
+
+	OrchestrateBaseURL       *url.URL      // ORCHESTRATE_BASE_URL
+	OrchestrateAPIKey        string        // ORCHESTRATE_API_KEY; empty starts the built-in sandbox
+	OrchestrateWebhookSecret string        // ORCHESTRATE_WEBHOOK_SECRET
+	OrchestrateMCC           int           // ORCHESTRATE_MCC
+	PaymentExpiry            time.Duration // PAYMENT_EXPIRY: expires_in of each payment
+
+	SandboxAddr      string   // SANDBOX_ADDR
+	SandboxPublicURL *url.URL // SANDBOX_PUBLIC_URL
+
+	AdminUsername string // ADMIN_USERNAME
+	AdminPassword string // ADMIN_PASSWORD (plain, or a bcrypt/argon2id hash)
+
+	LogLevel        slog.Level    // LOG_LEVEL
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
+	sandbox bool // set when ORCHESTRATE_API_KEY was empty outside production
+}
+
+// Production reports whether the app runs with APP_ENV=production.
+func (c *Config) Production() bool { return c.Env == envProduction }
+
+// UseSandbox reports whether the app starts the built-in Orchestrate sandbox: it does
+// whenever no API key is configured (never in production, which loadConfig refuses).
+func (c *Config) UseSandbox() bool { return c.sandbox }
+
+// loadConfig reads the configuration from getenv. Every variable has a documented
+// default; a malformed value is an error naming the variable, never a silent default.
+// In production it also refuses missing secrets, a non-https PUBLIC_URL and the
+// default admin password. All problems are reported at once.
+func loadConfig(getenv func(string) string) (*Config, error) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+
+	c := &Config{
+		Env:                      get("APP_ENV", envDevelopment),
+		Addr:                     get("ADDR", ":8080"),
+		DatabaseURL:              get("DATABASE_URL", "postgres://postgres:postgres@localhost:5432/checkout?sslmode=disable"),
+		OrchestrateAPIKey:        getenv("ORCHESTRATE_API_KEY"),
+		OrchestrateWebhookSecret: getenv("ORCHESTRATE_WEBHOOK_SECRET"),
+		SandboxAddr:              get("SANDBOX_ADDR", ":8081"),
+		AdminUsername:            get("ADMIN_USERNAME", "admin"),
+		AdminPassword:            get("ADMIN_PASSWORD", defaultAdminPassword),
+	}
+	if c.Env != envDevelopment && c.Env != envProduction {
+		bad("APP_ENV must be %q or %q, not %q", envDevelopment, envProduction, c.Env)
+	}
+
+	parseURL := func(name, def string) *url.URL {
+		raw := get(name, def)
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("%s must be an absolute http(s) URL, not %q", name, raw)
+			return nil
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			bad("%s must not have a query or fragment: %q", name, raw)
+			return nil
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		return u
+	}
+	c.PublicURL = parseURL("PUBLIC_URL", "http://localhost:8080")
+	c.OrchestrateBaseURL = parseURL("ORCHESTRATE_BASE_URL", defaultOrchestrateURL)
+	c.SandboxPublicURL = parseURL("SANDBOX_PUBLIC_URL", "http://localhost"+portOf(c.SandboxAddr, ":8081"))
+
+	mccRaw := get("ORCHESTRATE_MCC", "5999")
+	mcc, err := strconv.Atoi(mccRaw)
+	if err != nil || mcc < 0 || len(mccRaw) != 4 {
+		bad("ORCHESTRATE_MCC must be a four-digit merchant category code such as 5999, not %q", mccRaw)
+	}
+	c.OrchestrateMCC = mcc
+	parseDuration := func(name, def string, min, max time.Duration) time.Duration {
+		raw := get(name, def)
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < min || d > max {
+			bad("%s must be a duration between %s and %s such as %q, not %q", name, min, max, def, raw)
+		}
+		return d
+	}
+	c.PaymentExpiry = parseDuration("PAYMENT_EXPIRY", "1h", time.Second, 7*24*time.Hour)
+	c.ShutdownTimeout = parseDuration("SHUTDOWN_TIMEOUT", "15s", 0, 10*time.Minute)
+
+	connsRaw := get("DATABASE_MAX_CONNS", "20")
+	conns, err := strconv.ParseInt(connsRaw, 10, 32)
+	if err != nil || conns < 2 || conns > 1000 {
+		bad("DATABASE_MAX_CONNS must be a whole number from 2 to 1000, not %q", connsRaw)
+	}
+	c.DatabaseMaxConns = int32(conns)
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		bad("LOG_LEVEL must be debug, info, warn or error, not %q", getenv("LOG_LEVEL"))
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("DATABASE_URL must be a postgres:// URL")
+	}
+	for _, addr := range []struct{ name, value string }{{"ADDR", c.Addr}, {"SANDBOX_ADDR", c.SandboxAddr}} {
+		if portOf(addr.value, "") == "" {
+			bad("%s must be host:port or :port, not %q", addr.name, addr.value)
+		}
+	}
+
+	if c.Production() {
+		if c.OrchestrateAPIKey == "" {
+			bad("ORCHESTRATE_API_KEY is required in production (the built-in sandbox never runs there)")
+		}
+		if c.OrchestrateWebhookSecret == "" {
+			bad("ORCHESTRATE_WEBHOOK_SECRET is required in production")
+		}
+		if c.PublicURL != nil && c.PublicURL.Scheme != "https" {
+			bad("PUBLIC_URL must be https in production")
+		}
+		if c.OrchestrateBaseURL != nil && c.OrchestrateBaseURL.Scheme != "https" {
+			bad("ORCHESTRATE_BASE_URL must be https in production")
+		}
+		if c.AdminPassword == defaultAdminPassword || len(c.AdminPassword) < 12 {
+			bad("ADMIN_PASSWORD must be set in production to a password of at least 12 characters (or a bcrypt/argon2id hash), not the default")
+		}
+	}
+
+	if c.OrchestrateAPIKey == "" && !c.Production() {
+		// The sandbox is the Orchestrate the app talks to: point the client at it and
+		// give both sides the same development credentials.
+		c.OrchestrateBaseURL = c.SandboxPublicURL
+		c.OrchestrateAPIKey = sandboxAPIKey
+		if c.OrchestrateWebhookSecret == "" {
+			c.OrchestrateWebhookSecret = sandboxWebhookSecret
+		}
+		c.sandbox = true
+	} else if c.OrchestrateWebhookSecret == "" {
+		bad("ORCHESTRATE_WEBHOOK_SECRET is required when ORCHESTRATE_API_KEY is set (copy it from Developer » Webhooks)")
+	}
+
+	if len(problems) > 0 {
+		return nil, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+// portOf returns the ":port" part of a listen address, or def when there is none.
+func portOf(addr, def string) string {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return def
+	}
+	if _, err := strconv.ParseUint(addr[i+1:], 10, 16); err != nil {
+		return def
+	}
+	return addr[i:]
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// env returns a getenv over m.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Env", c.Env, "development"},
+		{"Addr", c.Addr, ":8080"},
+		{"PublicURL", c.PublicURL.String(), "http://localhost:8080"},
+		{"OrchestrateBaseURL (sandbox)", c.OrchestrateBaseURL.String(), "http://localhost:8081"},
+		{"OrchestrateAPIKey (sandbox)", c.OrchestrateAPIKey, sandboxAPIKey},
+		{"OrchestrateWebhookSecret (sandbox)", c.OrchestrateWebhookSecret, sandboxWebhookSecret},
+		{"UseSandbox", c.UseSandbox(), true},
+		{"OrchestrateMCC", c.OrchestrateMCC, 5999},
+		{"PaymentExpiry", c.PaymentExpiry, time.Hour},
+		{"SandboxAddr", c.SandboxAddr, ":8081"},
+		{"AdminUsername", c.AdminUsername, "admin"},
+		{"AdminPassword", c.AdminPassword, "admin"},
+		{"DatabaseMaxConns", c.DatabaseMaxConns, int32(20)},
+		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
+	}
+	for _, tc := range checks {
+		if tc.got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestLoadConfigRealOrchestrate(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"ORCHESTRATE_API_KEY":        "sk_live_x",
+		"ORCHESTRATE_WEBHOOK_SECRET": "whsec_x",
+		"ORCHESTRATE_MCC":            "6012",
+		"PUBLIC_URL":                 "https://shop.example.com/",
+	}))
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if c.UseSandbox() {
+		t.Error("UseSandbox = true with an API key")
+	}
+	if got, want := c.OrchestrateBaseURL.String(), defaultOrchestrateURL; got != want {
+		t.Errorf("OrchestrateBaseURL = %q, want %q", got, want)
+	}
+	if got, want := c.PublicURL.String(), "https://shop.example.com"; got != want {
+		t.Errorf("PublicURL = %q, want %q (trailing slash trimmed)", got, want)
+	}
+	if c.OrchestrateMCC != 6012 {
+		t.Errorf("OrchestrateMCC = %d, want 6012", c.OrchestrateMCC)
+	}
+}
+
+// validProduction is a production environment that passes every check.
+func validProduction() map[string]string {
+	return map[string]string{
+		"APP_ENV":                    "production",
+		"PUBLIC_URL":                 "https://shop.example.com",
+		"ORCHESTRATE_API_KEY":        "sk_live_x",
+		"ORCHESTRATE_WEBHOOK_SECRET": "whsec_x",
+		"ADMIN_PASSWORD":             "correct horse battery staple",
+	}
+}
+
+func TestLoadConfigProduction(t *testing.T) {
+	if _, err := loadConfig(env(validProduction())); err != nil {
+		t.Fatalf("a complete production config was refused: %v", err)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		base    func() map[string]string // nil: development
+		wantErr []string                 // substrings that must all appear
+	}{
+		{name: "bad APP_ENV", env: map[string]string{"APP_ENV": "staging"}, wantErr: []string{"APP_ENV"}},
+		{name: "non-numeric MCC", env: map[string]string{"ORCHESTRATE_MCC": "abcd"}, wantErr: []string{"ORCHESTRATE_MCC", `"abcd"`}},
+		{name: "short MCC", env: map[string]string{"ORCHESTRATE_MCC": "60"}, wantErr: []string{"ORCHESTRATE_MCC"}},
+		{name: "negative MCC", env: map[string]string{"ORCHESTRATE_MCC": "-601"}, wantErr: []string{"ORCHESTRATE_MCC"}},
+		{name: "relative PUBLIC_URL", env: map[string]string{"PUBLIC_URL": "/shop"}, wantErr: []string{"PUBLIC_URL"}},
+		{name: "PUBLIC_URL without scheme", env: map[string]string{"PUBLIC_URL": "localhost:8080"}, wantErr: []string{"PUBLIC_URL"}},
+		{name: "PUBLIC_URL with query", env: map[string]string{"PUBLIC_URL": "http://x.test/?a=b"}, wantErr: []string{"PUBLIC_URL"}},
+		{name: "ftp ORCHESTRATE_BASE_URL", env: map[string]string{"ORCHESTRATE_BASE_URL": "ftp://x"}, wantErr: []string{"ORCHESTRATE_BASE_URL"}},
+		{name: "bad SANDBOX_PUBLIC_URL", env: map[string]string{"SANDBOX_PUBLIC_URL": "::"}, wantErr: []string{"SANDBOX_PUBLIC_URL"}},
+		{name: "bad PAYMENT_EXPIRY", env: map[string]string{"PAYMENT_EXPIRY": "soon"}, wantErr: []string{"PAYMENT_EXPIRY"}},
+		{name: "PAYMENT_EXPIRY too short", env: map[string]string{"PAYMENT_EXPIRY": "10ms"}, wantErr: []string{"PAYMENT_EXPIRY"}},
+		{name: "bad SHUTDOWN_TIMEOUT", env: map[string]string{"SHUTDOWN_TIMEOUT": "5"}, wantErr: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "bad DATABASE_MAX_CONNS", env: map[string]string{"DATABASE_MAX_CONNS": "many"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
+		{name: "DATABASE_MAX_CONNS too small", env: map[string]string{"DATABASE_MAX_CONNS": "1"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
+		{name: "bad LOG_LEVEL", env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
+		{name: "bad DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: []string{"DATABASE_URL"}},
+		{name: "bad ADDR", env: map[string]string{"ADDR": "8080"}, wantErr: []string{"ADDR"}},
+		{name: "API key without webhook secret", env: map[string]string{"ORCHESTRATE_API_KEY": "sk"}, wantErr: []string{"ORCHESTRATE_WEBHOOK_SECRET"}},
+		{name: "several problems reported at once", env: map[string]string{"ORCHESTRATE_MCC": "x", "ADDR": "y"}, wantErr: []string{"ORCHESTRATE_MCC", "ADDR"}},
+		{name: "production without API key", base: validProduction, env: map[string]string{"ORCHESTRATE_API_KEY": ""}, wantErr: []string{"ORCHESTRATE_API_KEY"}},
+		{name: "production without webhook secret", base: validProduction, env: map[string]string{"ORCHESTRATE_WEBHOOK_SECRET": ""}, wantErr: []string{"ORCHESTRATE_WEBHOOK_SECRET"}},
+		{name: "production over http", base: validProduction, env: map[string]string{"PUBLIC_URL": "http://shop.example.com"}, wantErr: []string{"PUBLIC_URL must be https"}},
+		{name: "production with http Orchestrate", base: validProduction, env: map[string]string{"ORCHESTRATE_BASE_URL": "http://orchestrate.test"}, wantErr: []string{"ORCHESTRATE_BASE_URL must be https"}},
+		{name: "production with default admin password", base: validProduction, env: map[string]string{"ADMIN_PASSWORD": ""}, wantErr: []string{"ADMIN_PASSWORD"}},
+		{name: "production with short admin password", base: validProduction, env: map[string]string{"ADMIN_PASSWORD": "hunter2"}, wantErr: []string{"ADMIN_PASSWORD"}},
+		{name: "production names every problem", base: validProduction, env: map[string]string{"ORCHESTRATE_API_KEY": "", "PUBLIC_URL": "http://x.test", "ADMIN_PASSWORD": "admin"}, wantErr: []string{"ORCHESTRATE_API_KEY", "PUBLIC_URL", "ADMIN_PASSWORD"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{}
+			if tc.base != nil {
+				m = tc.base()
+			}
+			for k, v := range tc.env {
+				m[k] = v
+			}
+			c, err := loadConfig(env(m))
+			if err == nil {
+				t.Fatalf("loadConfig accepted %v: %+v", tc.env, c)
+			}
+			for _, want := range tc.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigNeverLeaksSecrets(t *testing.T) {
+	m := validProduction()
+	m["ORCHESTRATE_API_KEY"] = "sk_live_SECRETKEY"
+	m["ADMIN_PASSWORD"] = "short-SECRETPW"[:7]
+	_, err := loadConfig(env(m))
+	if err == nil {
+		t.Fatal("expected an error for the short admin password")
+	}
+	for _, secret := range []string{"SECRETKEY", m["ADMIN_PASSWORD"]} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q contains a secret", err)
+		}
+	}
+}

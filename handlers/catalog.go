@@ -1,0 +1,33 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/orchestrate-checkout/checkout/views"
+)
+
+// catalog renders the product grid at GET /.
+func (h *handler) catalog(c echo.Context) error {
+	products, err := h.deps.Catalog.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	page := views.CatalogPage{Layout: h.layout(c, "")}
+	for _, p := range products {
+		page.Products = append(page.Products, views.ProductCard{
+			ID:          p.ID,
+			Name:        p.Name,
+			Description: p.Description,
+			Price:       p.Price().String(),
+			Image:       p.Image,
+		})
+	}
+	return render(c, http.StatusOK, views.Catalog(page))
+}
+
+// layout returns the frame's view model for a shop page.
+func (h *handler) layout(c echo.Context, title string) views.Layout {
+	return views.Layout{Title: title, StoreName: h.cfg.StoreName}
+}

@@ -1,0 +1,34 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// healthz answers 200 while the process is alive; it touches nothing else, so a
+// slow database never gets a healthy process restarted.
+func (h *handler) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 when the database is reachable and fully migrated, 503
+// otherwise, so a load balancer sends no traffic to an instance that cannot serve.
+func (h *handler) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.deps.Readiness.Ready(ctx); err != nil {
+		logger(c).Warn("not ready", "error", err)
+		// The reason is logged, not returned: it may name hosts and users.
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// metrics serves the Prometheus registry.
+func (h *handler) metrics() echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{Registry: h.cfg.Registry}))
+}

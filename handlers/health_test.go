@@ -1,0 +1,97 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orchestrate-checkout/checkout/internal/testdb"
+)
+
+func TestHealthz(t *testing.T) {
+	a := newApp(t)
+	rec := a.get(t, "/healthz")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /healthz = %d, want 200", rec.Code)
+	}
+	assertJSON(t, rec.Body.String(), "status", "ok")
+}
+
+func TestReadyz(t *testing.T) {
+	t.Run("ready", func(t *testing.T) {
+		a := newApp(t)
+		rec := a.get(t, "/readyz")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET /readyz = %d, want 200; body %s", rec.Code, rec.Body)
+		}
+		assertJSON(t, rec.Body.String(), "status", "ready")
+	})
+	t.Run("database unreachable", func(t *testing.T) {
+		// Port 1 on loopback refuses connections: a database that is down.
+		pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/checkout?connect_timeout=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		a := newAppWithPool(t, pool)
+		rec := a.get(t, "/readyz")
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("GET /readyz with the database down = %d, want 503", rec.Code)
+		}
+		assertJSON(t, rec.Body.String(), "status", "unavailable")
+	})
+	t.Run("database stopped while running", func(t *testing.T) {
+		db := testdb.New(t)
+		a := newAppWithPool(t, db.Pool)
+		if rec := a.get(t, "/readyz"); rec.Code != http.StatusOK {
+			t.Fatalf("GET /readyz before the stop = %d, want 200", rec.Code)
+		}
+		// Closing the pool is what the app sees when its database goes away for good.
+		db.Pool.Close()
+		if rec := a.get(t, "/readyz"); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("GET /readyz after the stop = %d, want 503", rec.Code)
+		}
+	})
+	t.Run("migrations pending", func(t *testing.T) {
+		db := testdb.NewEmpty(t)
+		a := newAppWithPool(t, db.Pool)
+		if rec := a.get(t, "/readyz"); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("GET /readyz on an unmigrated database = %d, want 503", rec.Code)
+		}
+	})
+}
+
+func TestMetrics(t *testing.T) {
+	a := newApp(t)
+	a.get(t, "/")
+	a.get(t, "/no-such-page")
+	rec := a.get(t, "/metrics")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics = %d, want 200", rec.Code)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		`http_requests_total{method="GET",route="/",status="200"} 1`,
+		`status="404"`,
+		`http_request_duration_seconds_bucket{method="GET",route="/",status="200"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func assertJSON(t *testing.T, body, key, want string) {
+	t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("body %q is not a JSON object of strings: %v", body, err)
+	}
+	if m[key] != want {
+		t.Errorf("%s = %q, want %q (body %s)", key, m[key], want, body)
+	}
+}

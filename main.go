@@ -1,0 +1,167 @@
+// Command checkout is the Orchestrate reference checkout: a shop whose orders are
+// paid on Orchestrate's hosted page and reconciled from its webhooks and API.
+//
+//	checkout            serve the shop (and, with no ORCHESTRATE_API_KEY, a local sandbox)
+//	checkout sandbox    serve only the Orchestrate sandbox
+//
+// Configuration comes from the environment; see config.go and the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/migrations"
+	"github.com/orchestrate-checkout/checkout/orders"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "checkout:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires the app and serves until ctx is cancelled, then shuts down gracefully:
+// in-flight requests finish, background work stops, the pool closes.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stdout)
+
+	pool, err := openPool(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	if err := migrations.Up(ctx, db, logger); err != nil {
+		return err
+	}
+	provider, err := migrations.NewProvider(db, nil)
+	if err != nil {
+		return err
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	catalog := orders.NewCatalog(pool)
+
+	app := handlers.New(handlers.Config{
+		StoreName:      "Field Kettle",
+		Production:     cfg.Production(),
+		PublicURL:      cfg.PublicURL,
+		OrchestrateURL: cfg.OrchestrateBaseURL,
+		Logger:         logger,
+		Registry:       registry,
+	}, handlers.Deps{
+		Catalog:   catalog,
+		Readiness: migrations.NewReadiness(pool, provider),
+	})
+
+	g, ctx := errgroup.WithContext(ctx)
+	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)
+
+	logger.Info("checkout started",
+		"env", cfg.Env,
+		"shop", cfg.PublicURL.String()+"/",
+		"admin", cfg.PublicURL.String()+"/admin",
+		"orchestrate", cfg.OrchestrateBaseURL.String(),
+	)
+	return g.Wait()
+}
+
+// serve runs an HTTP server in g until ctx is done, then shuts it down, giving
+// in-flight requests up to timeout to finish.
+func serve(ctx context.Context, g *errgroup.Group, logger *slog.Logger, name, addr string, timeout time.Duration, h http.Handler) {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	g.Go(func() error {
+		logger.Info("listening", "server", name, "addr", addr)
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s server: %w", name, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		logger.Info("shutting down", "server", name)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("%s server shutdown: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// newLogger returns a text logger in development and a JSON one in production.
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.Production() {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openPool connects to PostgreSQL, waiting up to 30 seconds for it to accept
+// connections (a database started alongside the app may still be booting).
+func openPool(ctx context.Context, cfg *Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pcfg.MaxConns = cfg.DatabaseMaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err = pool.Ping(pingCtx)
+		cancel()
+		if err == nil {
+			return pool, nil
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			pool.Close()
+			return nil, fmt.Errorf("database %s/%s is unreachable: %w", pcfg.ConnConfig.Host, pcfg.ConnConfig.Database, err)
+		}
+		logger.Warn("waiting for the database", "host", pcfg.ConnConfig.Host, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}

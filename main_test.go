@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orchestrate-checkout/checkout/internal/testdb"
+)
+
+// syncBuffer is a bytes.Buffer safe for the app's logger and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freeAddr returns a loopback address with a port nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitFor polls url until it answers want or the deadline passes.
+func waitFor(t *testing.T, url string, want int, errc <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-errc:
+			t.Fatalf("run returned before serving: %v", err)
+		default:
+		}
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == want {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered %d", url, want)
+}
+
+// TestRunServesAndShutsDown runs the whole app as main does: it migrates a fresh
+// database, serves the catalog, and returns nil once its context is cancelled.
+func TestRunServesAndShutsDown(t *testing.T) {
+	db := testdb.NewEmpty(t)
+	addr := freeAddr(t)
+	getenv := env(map[string]string{
+		"DATABASE_URL": db.URL,
+		"ADDR":         addr,
+		"PUBLIC_URL":   "http://" + addr,
+		"SANDBOX_ADDR": freeAddr(t),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, nil, getenv, &logs) }()
+
+	base := "http://" + addr
+	waitFor(t, base+"/readyz", http.StatusOK, errc)
+	for _, path := range []string{"/", "/healthz", "/metrics"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("run after cancel = %v, want nil", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after its context was cancelled")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
+	if !bytes.Contains([]byte(logs.String()), []byte("request_id=")) {
+		t.Errorf("request log lines lack request_id:\n%s", logs.String())
+	}
+}
+
+func TestRunRefusesBadConfig(t *testing.T) {
+	err := run(context.Background(), nil, env(map[string]string{"ORCHESTRATE_MCC": "x"}), &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("run started with a malformed ORCHESTRATE_MCC")
+	}
+	if got := fmt.Sprint(err); !bytes.Contains([]byte(got), []byte("ORCHESTRATE_MCC")) {
+		t.Errorf("error %q does not name ORCHESTRATE_MCC", got)
+	}
+}

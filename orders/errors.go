@@ -1,0 +1,16 @@
+package orders
+
+import "errors"
+
+// Sentinel errors returned by this package's stores. Callers match them with
+// errors.Is; the handlers map each to one HTTP status in one table.
+var (
+	// ErrNotFound means the requested row does not exist (or is not visible to the
+	// caller, such as another shopper's order).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a uniqueness rule was violated, such as a second open
+	// payment attempt for one order.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid means the input broke a domain rule; the wrapping error says which.
+	ErrInvalid = errors.New("invalid input")
+)
