@@ -41,8 +41,11 @@ type Config struct {
 	OrchestrateMCC           int           // ORCHESTRATE_MCC
 	PaymentExpiry            time.Duration // PAYMENT_EXPIRY: expires_in of each payment
 
-	SandboxAddr      string   // SANDBOX_ADDR
-	SandboxPublicURL *url.URL // SANDBOX_PUBLIC_URL
+	SandboxAddr       string   // SANDBOX_ADDR
+	SandboxPublicURL  *url.URL // SANDBOX_PUBLIC_URL
+	SandboxWebhookURL *url.URL // SANDBOX_WEBHOOK_URL: where the sandbox posts webhooks
+
+	StoreName string // STORE_NAME
 
 	AdminUsername string // ADMIN_USERNAME
 	AdminPassword string // ADMIN_PASSWORD (plain, or a bcrypt/argon2id hash)
@@ -83,6 +86,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 		SandboxAddr:              get("SANDBOX_ADDR", ":8081"),
 		AdminUsername:            get("ADMIN_USERNAME", "admin"),
 		AdminPassword:            get("ADMIN_PASSWORD", defaultAdminPassword),
+		StoreName:                get("STORE_NAME", "Field Kettle"),
 	}
 	if c.Env != envDevelopment && c.Env != envProduction {
 		bad("APP_ENV must be %q or %q, not %q", envDevelopment, envProduction, c.Env)
@@ -105,6 +109,11 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c.PublicURL = parseURL("PUBLIC_URL", "http://localhost:8080")
 	c.OrchestrateBaseURL = parseURL("ORCHESTRATE_BASE_URL", defaultOrchestrateURL)
 	c.SandboxPublicURL = parseURL("SANDBOX_PUBLIC_URL", "http://localhost"+portOf(c.SandboxAddr, ":8081"))
+	webhookDefault := "http://localhost:8080/webhooks/orchestrate"
+	if c.PublicURL != nil {
+		webhookDefault = c.PublicURL.String() + "/webhooks/orchestrate"
+	}
+	c.SandboxWebhookURL = parseURL("SANDBOX_WEBHOOK_URL", webhookDefault)
 
 	mccRaw := get("ORCHESTRATE_MCC", "5999")
 	mcc, err := strconv.Atoi(mccRaw)

@@ -28,6 +28,8 @@ import (
 
 	"github.com/orchestrate-checkout/checkout/handlers"
 	"github.com/orchestrate-checkout/checkout/migrations"
+	"github.com/orchestrate-checkout/checkout/orchestrate"
+	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
@@ -43,6 +45,12 @@ func main() {
 // run wires the app and serves until ctx is cancelled, then shuts down gracefully:
 // in-flight requests finish, background work stops, the pool closes.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "sandbox" {
+		return sandbox.Command(ctx, args[1:], getenv, stdout)
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q (want no arguments, or \"sandbox\")", args[0])
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -68,10 +76,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	g, ctx := errgroup.WithContext(ctx)
+
+	if cfg.UseSandbox() {
+		if err := startSandbox(ctx, g, cfg, getenv, pool, logger); err != nil {
+			return err
+		}
+	}
+	client, err := orchestrate.NewClient(cfg.OrchestrateBaseURL.String(), cfg.OrchestrateAPIKey,
+		orchestrate.WithLogger(logger.With("component", "orchestrate")))
+	if err != nil {
+		return fmt.Errorf("orchestrate client: %w", err)
+	}
+
 	catalog := orders.NewCatalog(pool)
+	carts := orders.NewCarts(pool)
+	orderStore := orders.NewOrders(pool)
+	payments := orders.NewPayments(pool, client, orders.PaymentsConfig{
+		PublicURL:    cfg.PublicURL,
+		MCC:          cfg.OrchestrateMCC,
+		Expiry:       cfg.PaymentExpiry,
+		Description:  cfg.StoreName,
+		LinkOrigin:   cfg.OrchestrateBaseURL,
+		RequireHTTPS: cfg.Production(),
+	}, logger.With("component", "payments"))
 
 	app := handlers.New(handlers.Config{
-		StoreName:      "Field Kettle",
+		StoreName:      cfg.StoreName,
 		Production:     cfg.Production(),
 		PublicURL:      cfg.PublicURL,
 		OrchestrateURL: cfg.OrchestrateBaseURL,
@@ -79,10 +110,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Registry:       registry,
 	}, handlers.Deps{
 		Catalog:   catalog,
+		Carts:     carts,
+		Orders:    orderStore,
+		Payments:  payments,
 		Readiness: migrations.NewReadiness(pool, provider),
 	})
 
-	g, ctx := errgroup.WithContext(ctx)
 	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)
 
 	logger.Info("checkout started",
@@ -92,6 +125,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"orchestrate", cfg.OrchestrateBaseURL.String(),
 	)
 	return g.Wait()
+}
+
+// startSandbox runs the built-in Orchestrate sandbox on its own listener, keeping
+// its state in the app's database (schema orchestrate_sandbox) and delivering
+// webhooks to the app. The app reaches it over HTTP like the real Orchestrate.
+func startSandbox(ctx context.Context, g *errgroup.Group, cfg *Config, getenv func(string) string, pool *pgxpool.Pool, logger *slog.Logger) error {
+	faults, err := sandbox.FaultsFromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	store, err := sandbox.NewPostgresStore(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	sb, err := sandbox.New(sandbox.Config{
+		APIKey:       cfg.OrchestrateAPIKey,
+		BaseURL:      cfg.SandboxPublicURL.String(),
+		Store:        store,
+		Logger:       logger.With("component", "sandbox"),
+		Faults:       faults,
+		MerchantName: cfg.StoreName,
+	})
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if err := sb.RegisterWebhook(cfg.SandboxWebhookURL.String(), cfg.OrchestrateWebhookSecret); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	serve(ctx, g, logger, "sandbox", cfg.SandboxAddr, cfg.ShutdownTimeout, sb.Handler())
+	g.Go(func() error { return sb.Run(ctx) })
+	logger.Info("Orchestrate sandbox started", "url", cfg.SandboxPublicURL.String(), "dashboard", cfg.SandboxPublicURL.String()+"/_sandbox/", "webhooks_to", cfg.SandboxWebhookURL.String())
+	return nil
 }
 
 // serve runs an HTTP server in g until ctx is done, then shuts it down, giving

@@ -14,7 +14,11 @@ func (h *handler) catalog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.CatalogPage{Layout: h.layout(c, "")}
+	layout, err := h.shopLayout(c, "")
+	if err != nil {
+		return err
+	}
+	page := views.CatalogPage{Layout: layout, CSRFToken: csrfToken(c)}
 	for _, p := range products {
 		page.Products = append(page.Products, views.ProductCard{
 			ID:          p.ID,

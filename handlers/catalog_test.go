@@ -61,7 +61,7 @@ func TestSecurityHeaders(t *testing.T) {
 	a := newApp(t)
 	rec := a.get(t, "/")
 	csp := rec.Header().Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self' http://orchestrate.test"} {
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self' " + a.sandbox.URL} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}

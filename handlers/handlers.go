@@ -41,6 +41,9 @@ type Readiness interface {
 // Deps are the stores and services the handlers call.
 type Deps struct {
 	Catalog   Catalog
+	Carts     Carts
+	Orders    Orders
+	Payments  Payments
 	Readiness Readiness
 }
 

@@ -1,12 +1,14 @@
 package handlers_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,14 +19,24 @@ import (
 	"github.com/orchestrate-checkout/checkout/handlers"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/migrations"
+	"github.com/orchestrate-checkout/checkout/orchestrate"
+	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
-// app is the real Echo instance wired to a fresh database, as main wires it.
+// app is the real Echo instance wired to a fresh database and a real Orchestrate
+// sandbox over HTTP, as main wires them.
 type app struct {
-	e    *echo.Echo
-	pool *pgxpool.Pool
+	e          *echo.Echo
+	pool       *pgxpool.Pool
+	sandbox    *httptest.Server
+	sandboxKey string
 }
+
+const (
+	testAPIKey        = "sk_test_handlers"
+	testWebhookSecret = "whsec_test_handlers"
+)
 
 func newApp(t *testing.T) *app {
 	t.Helper()
@@ -40,16 +52,46 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// The sandbox needs its own URL before it can build payment links.
+	var sbHandler http.Handler
+	sbServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sbHandler.ServeHTTP(w, r) }))
+	t.Cleanup(sbServer.Close)
+	sb, err := sandbox.New(sandbox.Config{APIKey: testAPIKey, BaseURL: sbServer.URL, MerchantName: "Field Kettle"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbHandler = sb.Handler()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = sb.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	client, err := orchestrate.NewClient(sbServer.URL, testAPIKey, orchestrate.WithRetry(2, time.Millisecond, 10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxURL := mustURL(t, sbServer.URL)
 	e := handlers.New(handlers.Config{
 		StoreName:      "Field Kettle",
 		PublicURL:      mustURL(t, "http://shop.test"),
-		OrchestrateURL: mustURL(t, "http://orchestrate.test"),
+		OrchestrateURL: sandboxURL,
 		Registry:       prometheus.NewRegistry(),
 	}, handlers.Deps{
-		Catalog:   orders.NewCatalog(pool),
+		Catalog: orders.NewCatalog(pool),
+		Carts:   orders.NewCarts(pool),
+		Orders:  orders.NewOrders(pool),
+		Payments: orders.NewPayments(pool, client, orders.PaymentsConfig{
+			PublicURL:     mustURL(t, "http://shop.test"),
+			MCC:           5999,
+			Expiry:        time.Hour,
+			Description:   "Field Kettle",
+			LinkOrigin:    sandboxURL,
+			CreateTimeout: 3 * time.Second,
+		}, nil),
 		Readiness: migrations.NewReadiness(pool, provider),
 	})
-	return &app{e: e, pool: pool}
+	return &app{e: e, pool: pool, sandbox: sbServer, sandboxKey: testAPIKey}
 }
 
 func mustURL(t *testing.T, s string) *url.URL {

@@ -30,4 +30,15 @@ func (h *handler) routes(e *echo.Echo) {
 	// The shop.
 	shop := e.Group("", h.csrf())
 	shop.GET("/", h.catalog)
+	shop.GET("/cart", h.showCart)
+	shop.POST("/cart/items", h.addToCart)
+	shop.POST("/cart/items/:id", h.updateCartLine)
+	shop.POST("/cart/items/:id/remove", h.removeCartLine)
+	shop.GET("/checkout", h.showCheckout)
+	shop.POST("/checkout", h.checkout)
+	shop.GET("/orders/:ref", h.showOrder(""))
+	shop.GET("/orders/:ref/success", h.showOrder("success"))
+	shop.GET("/orders/:ref/cancel", h.showOrder("cancel"))
+	shop.GET("/orders/:ref/status", h.orderStatusFragment)
+	shop.POST("/orders/:ref/pay", h.payOrder)
 }

@@ -5,7 +5,6 @@ type CatalogPage struct {
 	Layout    Layout
 	Products  []ProductCard
 	CSRFToken string
-	Added     string // name of the product just added to the cart, for the notice
 }
 
 // ProductCard is one product as the catalog shows it.

@@ -1,0 +1,152 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/orchestrate-checkout/checkout/orders"
+	"github.com/orchestrate-checkout/checkout/views"
+)
+
+// Orders creates and reads orders.
+type Orders interface {
+	CreateFromCart(ctx context.Context, cartID string, c orders.Customer) (*orders.Order, error)
+	ByRef(ctx context.Context, ref string) (*orders.Order, error)
+	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
+}
+
+// Payments starts and confirms an order's Orchestrate payment.
+type Payments interface {
+	Start(ctx context.Context, orderID int64) (link string, err error)
+	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
+}
+
+// checkoutForm is the customer form, validated on the server.
+type checkoutForm struct {
+	Name  string
+	Email string
+}
+
+// Validate returns a message per invalid field; an empty map means valid.
+func (f *checkoutForm) Validate() map[string]string {
+	errs := map[string]string{}
+	switch n := utf8.RuneCountInString(f.Name); {
+	case n == 0:
+		errs["name"] = "Enter your name."
+	case n > 100:
+		errs["name"] = "Your name must be 100 characters or fewer."
+	}
+	switch {
+	case f.Email == "":
+		errs["email"] = "Enter your email address."
+	case len(f.Email) > 254:
+		errs["email"] = "Your email address must be 254 characters or fewer."
+	case !validEmail(f.Email):
+		errs["email"] = "Enter an email address like name@example.com."
+	}
+	return errs
+}
+
+// validEmail accepts a bare address (no display name) whose domain has a dot.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// showCheckout handles GET /checkout.
+func (h *handler) showCheckout(c echo.Context) error {
+	return h.renderCheckout(c, http.StatusOK, checkoutForm{}, nil)
+}
+
+func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, errs map[string]string) error {
+	noStore(c)
+	cart, err := h.deps.Carts.Get(c.Request().Context(), cartID(c))
+	if err != nil {
+		return err
+	}
+	if len(cart.Lines) == 0 {
+		return c.Redirect(http.StatusSeeOther, "/cart")
+	}
+	total, err := cart.Total()
+	if err != nil {
+		return c.Redirect(http.StatusSeeOther, "/cart")
+	}
+	page := views.CheckoutPage{
+		Layout:    h.layout(c, "Check out"),
+		Lines:     cartLines(cart),
+		Total:     total.String(),
+		CSRFToken: csrfToken(c),
+		Form:      views.CheckoutForm{Name: form.Name, Email: form.Email},
+		Errors:    errs,
+	}
+	page.Layout.CartCount = cart.Count()
+	return render(c, status, views.Checkout(page))
+}
+
+// checkout handles POST /checkout: validate, create the order from the cart (prices
+// from the database), start its payment and send the shopper to Orchestrate.
+func (h *handler) checkout(c echo.Context) error {
+	form := checkoutForm{
+		Name:  strings.TrimSpace(c.FormValue("name")),
+		Email: strings.TrimSpace(c.FormValue("email")),
+	}
+	if errs := form.Validate(); len(errs) > 0 {
+		return h.renderCheckout(c, http.StatusUnprocessableEntity, form, errs)
+	}
+	id := cartID(c)
+	if id == "" {
+		return c.Redirect(http.StatusSeeOther, "/cart")
+	}
+	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, orders.Customer{Name: form.Name, Email: form.Email})
+	if errors.Is(err, orders.ErrInvalid) {
+		return c.Redirect(http.StatusSeeOther, "/cart") // emptied or changed in another tab
+	}
+	if err != nil {
+		return err
+	}
+	return h.startPayment(c, order)
+}
+
+// startPayment sends the shopper to the order's payment link, or tells them why not.
+func (h *handler) startPayment(c echo.Context, order *orders.Order) error {
+	link, err := h.deps.Payments.Start(c.Request().Context(), order.ID)
+	if err == nil {
+		// The link was checked to be on Orchestrate's origin before it got here.
+		return c.Redirect(http.StatusSeeOther, link)
+	}
+	page := views.PaymentUnavailablePage{
+		Layout:    h.layout(c, "Payment unavailable"),
+		Ref:       order.PublicRef,
+		Number:    order.Number,
+		CSRFToken: csrfToken(c),
+	}
+	noStore(c)
+	switch {
+	case errors.Is(err, orders.ErrNotPayable):
+		return c.Redirect(http.StatusSeeOther, "/orders/"+order.PublicRef)
+	case errors.Is(err, orders.ErrPaymentUnavailable):
+		page.Heading = "The payment service is unavailable"
+		page.Message = "We could not reach our payment provider just now. Please try again in a moment."
+		page.CanRetry = true
+		logger(c).Warn("payment unavailable", "order", order.Number, "error", err)
+		return render(c, http.StatusServiceUnavailable, views.PaymentUnavailable(page))
+	case errors.Is(err, orders.ErrPaymentRejected), errors.Is(err, orders.ErrBadPaymentLink):
+		page.Heading = "We could not start your payment"
+		page.Message = "Our payment provider did not accept this payment. We have been notified; please contact us to complete your order."
+		logger(c).Error("payment could not be started", "order", order.Number, "error", err)
+		return render(c, http.StatusBadGateway, views.PaymentUnavailable(page))
+	}
+	return err
+}

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/orchestrate-checkout/checkout/orders"
+	"github.com/orchestrate-checkout/checkout/views"
+)
+
+// confirmInterval is how often a polled order page may ask Orchestrate.
+const confirmInterval = 3 * time.Second
+
+// orderByRef loads the order named in the URL; an unknown or guessed reference is
+// a 404 like any missing page.
+func (h *handler) orderByRef(c echo.Context) (*orders.Order, error) {
+	return h.deps.Orders.ByRef(c.Request().Context(), c.Param("ref"))
+}
+
+// returnKind accepts only the two values the page knows; anything else is "".
+func returnKind(s string) string {
+	if s == "success" || s == "cancel" {
+		return s
+	}
+	return ""
+}
+
+// showOrder handles GET /orders/:ref, and the success and cancel pages Orchestrate
+// sends the shopper back to. Arriving at the success URL proves nothing: the page
+// asks Orchestrate right away (briefly) and then shows the stored truth, updating
+// itself until the state is final.
+func (h *handler) showOrder(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		noStore(c)
+		order, err := h.orderByRef(c)
+		if err != nil {
+			return err
+		}
+		if kind != "" && !order.Status.Final() {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+			err := h.deps.Payments.Refresh(ctx, order.ID, 0)
+			cancel()
+			if err != nil {
+				logger(c).Warn("refreshing an order on return", "order", order.Number, "error", err)
+			}
+			if order, err = h.orderByRef(c); err != nil {
+				return err
+			}
+		}
+		items, err := h.deps.Orders.Items(c.Request().Context(), order.ID)
+		if err != nil {
+			return err
+		}
+		layout, err := h.shopLayout(c, "Order "+order.Number)
+		if err != nil {
+			return err
+		}
+		layout.UsesHTMX = !order.Status.Final()
+		page := views.OrderPage{
+			Layout:   layout,
+			Ref:      order.PublicRef,
+			Number:   order.Number,
+			Total:    order.Total().String(),
+			Customer: order.CustomerName,
+			Email:    order.CustomerEmail,
+			Return:   kind,
+			Status:   h.orderStatus(c, order, kind),
+		}
+		for _, it := range items {
+			page.Items = append(page.Items, views.OrderItem{
+				Name:      it.Name,
+				Quantity:  it.Quantity,
+				UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: order.Currency}.String(),
+				LineTotal: it.LineTotal(order.Currency).String(),
+			})
+		}
+		return render(c, http.StatusOK, views.Order(page))
+	}
+}
+
+// orderStatusFragment handles GET /orders/:ref/status, polled by the order page
+// while a payment is being confirmed. It asks Orchestrate at most once per
+// confirmInterval, whoever polls.
+func (h *handler) orderStatusFragment(c echo.Context) error {
+	noStore(c)
+	order, err := h.orderByRef(c)
+	if err != nil {
+		return err
+	}
+	if !order.Status.Final() {
+		if err := h.deps.Payments.Refresh(c.Request().Context(), order.ID, confirmInterval); err != nil {
+			logger(c).Warn("refreshing a polled order", "order", order.Number, "error", err)
+		}
+		if order, err = h.orderByRef(c); err != nil {
+			return err
+		}
+	}
+	return render(c, http.StatusOK, views.PaymentStatus(h.orderStatus(c, order, returnKind(c.QueryParam("return")))))
+}
+
+// orderStatus says in words where the order stands, for the page it is shown on.
+func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) views.OrderStatus {
+	s := views.OrderStatus{
+		Ref:       o.PublicRef,
+		Status:    string(o.Status),
+		Label:     o.Status.Label(),
+		CSRFToken: csrfToken(c),
+		Return:    kind,
+	}
+	switch o.Status {
+	case orders.StatusPaid:
+		s.Tone, s.Heading = "ok", "Thank you, your payment was received."
+		s.Message = "We have emailed nothing yet — this is a demo shop — but your order is paid and on its way."
+	case orders.StatusNeedsReview:
+		s.Tone, s.Heading = "warn", "We are checking your payment."
+		s.Message = "Your payment did not match the order exactly. We will contact you; there is nothing you need to do."
+	case orders.StatusFailed:
+		s.Tone, s.Heading, s.PayAction = "bad", "Your payment did not go through.", "Pay again"
+		s.Message = "Nothing was charged. You can try again with the same or another card."
+	case orders.StatusExpired:
+		s.Tone, s.Heading, s.PayAction = "bad", "Your payment link expired.", "Pay again"
+		s.Message = "The time to pay ran out before the payment was completed. Nothing was charged."
+	default: // awaiting payment
+		switch kind {
+		case "success":
+			s.Tone, s.Heading, s.Polling = "warn", "Confirming your payment…", true
+			s.Message = "We are checking with our payment provider. This page updates by itself."
+		case "cancel":
+			s.Tone, s.Heading, s.PayAction = "bad", "Your payment was not completed.", "Pay again"
+			s.Message = "Nothing was charged. You can pay now, or go back to your cart."
+			s.Polling = true
+		default:
+			s.Tone, s.Heading, s.PayAction, s.Polling = "warn", "Waiting for your payment.", "Continue to payment", true
+			s.Message = "Your order is saved. Complete the payment to place it."
+		}
+	}
+	return s
+}
+
+// payOrder handles POST /orders/:ref/pay: continue to the open payment, or start
+// a new one for a failed or expired order.
+func (h *handler) payOrder(c echo.Context) error {
+	order, err := h.orderByRef(c)
+	if err != nil {
+		return err
+	}
+	return h.startPayment(c, order)
+}

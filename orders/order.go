@@ -1,0 +1,257 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Order is a shopper's order: what they bought, for how much, and where its payment
+// stands.
+type Order struct {
+	ID            int64      `db:"id"`
+	Number        string     `db:"number"`
+	PublicRef     string     `db:"public_ref"`
+	Status        Status     `db:"status"`
+	Currency      string     `db:"currency"`
+	TotalMinor    int64      `db:"total_minor"`
+	CustomerName  string     `db:"customer_name"`
+	CustomerEmail string     `db:"customer_email"`
+	RefundNeeded  bool       `db:"refund_needed"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
+	PaidAt        *time.Time `db:"paid_at"`
+}
+
+// Total is the order's amount.
+func (o *Order) Total() Money { return Money{o.TotalMinor, o.Currency} }
+
+// OrderItem is one line of an order as it was sold.
+type OrderItem struct {
+	ProductID int64  `db:"product_id"`
+	Name      string `db:"name"`
+	UnitMinor int64  `db:"unit_price_minor"`
+	Quantity  int    `db:"quantity"`
+}
+
+// LineTotal is the unit price times the quantity, in the order's currency.
+func (i OrderItem) LineTotal(currency string) Money {
+	return Money{i.UnitMinor * int64(i.Quantity), currency}
+}
+
+// Attempt is one attempt to collect an order's money through Orchestrate.
+type Attempt struct {
+	ID            string        `db:"id"`
+	OrderID       int64         `db:"order_id"`
+	Status        AttemptStatus `db:"status"`
+	AmountMinor   int64         `db:"amount_minor"`
+	Currency      string        `db:"currency"`
+	PaymentID     *string       `db:"orchestrate_payment_id"`
+	PaymentLink   *string       `db:"payment_link"`
+	ExpiresAt     *time.Time    `db:"expires_at"`
+	CompletedAt   *time.Time    `db:"completed_at"`
+	LastError     *string       `db:"last_error"`
+	Applied       bool          `db:"applied"`
+	LastCheckedAt *time.Time    `db:"last_checked_at"`
+	CreatedAt     time.Time     `db:"created_at"`
+	UpdatedAt     time.Time     `db:"updated_at"`
+}
+
+// Event is one applied transition in an order's history.
+type Event struct {
+	ID         int64     `db:"id"`
+	OrderID    int64     `db:"order_id"`
+	AttemptID  *string   `db:"attempt_id"`
+	Subject    string    `db:"subject"`
+	FromStatus *string   `db:"from_status"`
+	ToStatus   string    `db:"to_status"`
+	Cause      string    `db:"cause"`
+	SourceID   *string   `db:"source_id"`
+	Detail     string    `db:"detail"`
+	CreatedAt  time.Time `db:"created_at"`
+}
+
+// Customer is who pays for an order.
+type Customer struct {
+	Name  string
+	Email string
+}
+
+// Orders stores orders, their items, attempts and events in PostgreSQL.
+type Orders struct {
+	pool *pgxpool.Pool
+}
+
+// NewOrders returns an Orders backed by pool.
+func NewOrders(pool *pgxpool.Pool) *Orders { return &Orders{pool: pool} }
+
+const orderColumns = `id, number, public_ref, status, currency, total_minor, customer_name,
+	customer_email, refund_needed, created_at, updated_at, paid_at`
+
+const attemptColumns = `id::text, order_id, status, amount_minor, currency, orchestrate_payment_id,
+	payment_link, expires_at, completed_at, last_error, applied, last_checked_at, created_at, updated_at`
+
+// ErrEmptyCart is returned by CreateFromCart for a cart with nothing in it.
+var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
+
+// CreateFromCart turns the cart into an order in one transaction: prices are read
+// from the catalog, the items are copied, and the cart remembers the order. While
+// the cart is unchanged, a repeated checkout (a double click, a second tab) returns
+// the same payable order instead of a new one. It returns ErrEmptyCart for an
+// empty cart and ErrInvalid for a cart in several currencies.
+func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) (*Order, error) {
+	var order *Order
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock the cart so concurrent checkouts of it queue here and the second
+		// finds the order the first created.
+		var existing *int64
+		err := tx.QueryRow(ctx, `SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).Scan(&existing)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrEmptyCart
+		}
+		if err != nil {
+			return fmt.Errorf("lock cart: %w", err)
+		}
+		if existing != nil {
+			o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, *existing))
+			if err != nil {
+				return err
+			}
+			if o.Status.Payable() {
+				order = o
+				return nil
+			}
+		}
+
+		var currencies int
+		var currency string
+		var total int64
+		err = tx.QueryRow(ctx, `
+			SELECT count(DISTINCT p.currency), coalesce(min(p.currency), ''), coalesce(sum(p.price_minor * ci.quantity), 0)
+			FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
+			WHERE ci.cart_id = $1`, cartID).Scan(&currencies, &currency, &total)
+		if err != nil {
+			return fmt.Errorf("price cart: %w", err)
+		}
+		switch {
+		case currencies == 0:
+			return ErrEmptyCart
+		case currencies > 1:
+			return fmt.Errorf("the cart mixes currencies: %w", ErrInvalid)
+		}
+
+		o, err := scanOrder(tx.Query(ctx, `
+			INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING `+orderColumns,
+			randomToken(16), cartID, currency, total, c.Name, c.Email))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
+			SELECT $1, p.id, p.name, p.price_minor, ci.quantity
+			FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
+			WHERE ci.cart_id = $2`, o.ID, cartID); err != nil {
+			return fmt.Errorf("copy items: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE carts SET order_id = $2 WHERE id = $1`, cartID, o.ID); err != nil {
+			return fmt.Errorf("link cart: %w", err)
+		}
+		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"}); err != nil {
+			return err
+		}
+		order = o
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return order, nil
+}
+
+// ByRef returns the order with the given public reference, or ErrNotFound.
+func (s *Orders) ByRef(ctx context.Context, ref string) (*Order, error) {
+	if len(ref) < 22 || len(ref) > 64 {
+		return nil, fmt.Errorf("order %q: %w", ref, ErrNotFound)
+	}
+	return scanOrder(s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE public_ref = $1`, ref))
+}
+
+// ByID returns the order with the given id, or ErrNotFound.
+func (s *Orders) ByID(ctx context.Context, id int64) (*Order, error) {
+	return scanOrder(s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+}
+
+// Items returns an order's items in a stable order.
+func (s *Orders) Items(ctx context.Context, orderID int64) ([]OrderItem, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT product_id, name, unit_price_minor, quantity
+		FROM order_items WHERE order_id = $1 ORDER BY name, product_id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("order items: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[OrderItem])
+}
+
+// Attempts returns an order's payment attempts, oldest first.
+func (s *Orders) Attempts(ctx context.Context, orderID int64) ([]Attempt, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+attemptColumns+` FROM payment_attempts
+		WHERE order_id = $1 ORDER BY created_at, id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("attempts: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[Attempt])
+}
+
+// Events returns an order's history, oldest first.
+func (s *Orders) Events(ctx context.Context, orderID int64) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, order_id, attempt_id::text, subject, from_status, to_status, cause, source_id, detail, created_at
+		FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[Event])
+}
+
+// scanOrder collects exactly one order from rows, mapping no rows to ErrNotFound.
+func scanOrder(rows pgx.Rows, err error) (*Order, error) {
+	if err != nil {
+		return nil, fmt.Errorf("query order: %w", err)
+	}
+	o, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Order])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("order: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan order: %w", err)
+	}
+	return o, nil
+}
+
+// recordEvent writes one applied transition; call it in the transaction that made
+// the change. Empty strings are stored as NULL.
+func recordEvent(ctx context.Context, tx pgx.Tx, e Event) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO order_events (order_id, attempt_id, subject, from_status, to_status, cause, source_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		e.OrderID, e.AttemptID, e.Subject, e.FromStatus, e.ToStatus, e.Cause, e.SourceID, e.Detail)
+	if err != nil {
+		return fmt.Errorf("record event: %w", err)
+	}
+	return nil
+}
+
+// ptr returns a pointer to s, or nil for the empty string.
+func ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,380 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/orchestrate-checkout/checkout/orchestrate"
+)
+
+// PaymentsAPI is the part of the Orchestrate client that payments use.
+type PaymentsAPI interface {
+	CreatePayment(ctx context.Context, params *orchestrate.CreatePaymentParams) (*orchestrate.Payment, error)
+	GetPayment(ctx context.Context, id string) (*orchestrate.Payment, error)
+	FindPaymentByMetadata(ctx context.Context, key, value string, maxPages int) (*orchestrate.Payment, error)
+}
+
+// Errors of starting a payment. Each wraps the cause.
+var (
+	// ErrPaymentUnavailable: Orchestrate could not be reached or answered with a
+	// temporary error. The order is saved and the shopper may try again.
+	ErrPaymentUnavailable = errors.New("the payment service is unavailable")
+	// ErrPaymentRejected: Orchestrate refused the payment for good (a 4xx).
+	ErrPaymentRejected = errors.New("the payment service refused the payment")
+	// ErrBadPaymentLink: Orchestrate returned a payment link we will not send a
+	// shopper to (another host, or not https in production).
+	ErrBadPaymentLink = errors.New("the payment service returned an unexpected payment link")
+	// ErrNotPayable: the order is paid or under review; nothing is owed.
+	ErrNotPayable = errors.New("the order cannot be paid now")
+)
+
+// PaymentsConfig is what Payments needs from the app's configuration.
+type PaymentsConfig struct {
+	PublicURL   *url.URL      // base of success_url and cancel_url
+	MCC         int           // merchant category code
+	Expiry      time.Duration // expires_in of each payment
+	Description string        // prefix of each payment's description, e.g. the store name
+	// LinkOrigin is the only scheme and host a payment link may have: Orchestrate's.
+	LinkOrigin   *url.URL
+	RequireHTTPS bool // refuse http payment links (production)
+	// CreateTimeout bounds one create call, so a shopper hears back within seconds.
+	CreateTimeout time.Duration
+}
+
+// Payments starts and confirms Orchestrate payments for orders.
+type Payments struct {
+	pool   *pgxpool.Pool
+	api    PaymentsAPI
+	cfg    PaymentsConfig
+	logger *slog.Logger
+	// starts collapses concurrent starts for one order inside this process; the
+	// partial unique index does the same across processes.
+	starts singleflight.Group
+}
+
+// NewPayments returns a Payments. logger may be nil.
+func NewPayments(pool *pgxpool.Pool, api PaymentsAPI, cfg PaymentsConfig, logger *slog.Logger) *Payments {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CreateTimeout == 0 {
+		cfg.CreateTimeout = 8 * time.Second
+	}
+	return &Payments{pool: pool, api: api, cfg: cfg, logger: logger}
+}
+
+// Start returns the link of the order's open payment, creating the payment first
+// when the order has none. However many requests call it at once for one order,
+// at most one payment is created and all of them get its link.
+//
+// It returns ErrNotPayable for a paid order, ErrPaymentUnavailable when
+// Orchestrate is down or its answer was lost (the attempt is then marked unknown
+// and reconciliation finds out), ErrPaymentRejected when Orchestrate refuses, and
+// ErrBadPaymentLink when the link it returned is not on Orchestrate's origin.
+func (p *Payments) Start(ctx context.Context, orderID int64) (string, error) {
+	// The work outlives a cancelled request: the shopper who double-clicked is
+	// waiting on the same result through another request.
+	v, err, _ := p.starts.Do(strconv.FormatInt(orderID, 10), func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.CreateTimeout+5*time.Second)
+		defer cancel()
+		return p.start(ctx, orderID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
+	for range 5 {
+		live, err := p.liveAttempt(ctx, orderID)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case live == nil:
+			// Fall through to create one below.
+		case live.Status == AttemptOpen && live.ExpiresAt != nil && time.Now().After(*live.ExpiresAt):
+			// Past its expiry: find out what became of it before offering another.
+			if _, err := p.Confirm(ctx, live.ID, "start", ""); err != nil {
+				return "", err
+			}
+			continue
+		case live.Status == AttemptOpen:
+			return p.checkLink(live)
+		case live.Status == AttemptCreating:
+			if time.Since(live.CreatedAt) > p.cfg.CreateTimeout+30*time.Second {
+				// Whoever was creating it died; reconciliation will look it up.
+				if err := p.markUnknown(ctx, live.ID, "the app stopped while creating the payment"); err != nil {
+					return "", err
+				}
+				continue
+			}
+			if err := p.waitWhileCreating(ctx, live.ID); err != nil {
+				return "", err
+			}
+			continue
+		}
+
+		if err := p.resolveUnknown(ctx, orderID); err != nil {
+			return "", err
+		}
+		attempt, err := p.newAttempt(ctx, orderID)
+		if errors.Is(err, ErrConflict) {
+			continue // another instance started one first; go round and use it
+		}
+		if err != nil {
+			return "", err
+		}
+		return p.create(ctx, attempt)
+	}
+	return "", fmt.Errorf("order %d: no stable payment attempt: %w", orderID, ErrPaymentUnavailable)
+}
+
+// liveAttempt returns the order's creating or open attempt, or nil.
+func (p *Payments) liveAttempt(ctx context.Context, orderID int64) (*Attempt, error) {
+	rows, err := p.pool.Query(ctx, `
+		SELECT `+attemptColumns+` FROM payment_attempts
+		WHERE order_id = $1 AND status IN ('creating', 'open')`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("live attempt: %w", err)
+	}
+	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Attempt])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("live attempt: %w", err)
+	}
+	return a, nil
+}
+
+// waitWhileCreating waits until another request or instance has finished creating
+// the attempt's payment.
+func (p *Payments) waitWhileCreating(ctx context.Context, attemptID string) error {
+	delay := 25 * time.Millisecond
+	for {
+		var status AttemptStatus
+		if err := p.pool.QueryRow(ctx, `SELECT status FROM payment_attempts WHERE id = $1`, attemptID).Scan(&status); err != nil {
+			return fmt.Errorf("wait for attempt: %w", err)
+		}
+		if status != AttemptCreating {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for another checkout of this order: %w", ErrPaymentUnavailable)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 250*time.Millisecond)
+	}
+}
+
+// resolveUnknown looks up, by our attempt id in the metadata, the payments of the
+// order's attempts whose create outcome is unknown, and adopts any it finds. One
+// found open means the shopper is sent to it rather than to a second payment.
+func (p *Payments) resolveUnknown(ctx context.Context, orderID int64) error {
+	rows, err := p.pool.Query(ctx, `
+		SELECT id::text FROM payment_attempts
+		WHERE order_id = $1 AND status = 'unknown' AND orchestrate_payment_id IS NULL`, orderID)
+	if err != nil {
+		return fmt.Errorf("unknown attempts: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("unknown attempts: %w", err)
+	}
+	for _, id := range ids {
+		lookupCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		pay, err := p.api.FindPaymentByMetadata(lookupCtx, MetadataAttemptID, id, 3)
+		cancel()
+		switch {
+		case errors.Is(err, orchestrate.ErrNotFound):
+			// Not (yet) visible: it stays unknown and the sweeper keeps looking, so
+			// a payment that does turn up later is still recorded against the order.
+		case err != nil:
+			p.logger.Warn("looking up a payment of unknown outcome", "attempt_id", id, "error", err)
+		default:
+			if _, err := p.Apply(ctx, id, pay, "lookup", ""); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// newAttempt writes a creating attempt for the order (and moves a failed or expired
+// order back to awaiting payment) before Orchestrate is called. It returns
+// ErrConflict when the order already has a live attempt and ErrNotPayable when the
+// order is paid or under review.
+func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Attempt, error) {
+	var attempt *Attempt
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
+		if err != nil {
+			return err
+		}
+		if !o.Status.Payable() {
+			return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotPayable)
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO payment_attempts (id, order_id, amount_minor, currency)
+			VALUES (gen_random_uuid(), $1, $2, $3)
+			RETURNING `+attemptColumns, o.ID, o.TotalMinor, o.Currency)
+		if err != nil {
+			return fmt.Errorf("new attempt: %w", err)
+		}
+		attempt, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Attempt])
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return fmt.Errorf("order %d already has a live attempt: %w", orderID, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("new attempt: %w", err)
+		}
+		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, AttemptID: &attempt.ID, Subject: "attempt",
+			ToStatus: string(AttemptCreating), Cause: "checkout"}); err != nil {
+			return err
+		}
+		if o.Status != StatusAwaitingPayment {
+			return transitionOrder(ctx, tx, o, StatusAwaitingPayment, Event{AttemptID: &attempt.ID, Cause: "pay again"})
+		}
+		return nil
+	})
+	return attempt, err
+}
+
+// Metadata keys the app puts on every payment. MetadataAttemptID finds the payment
+// of an attempt whose create outcome was unknown.
+const (
+	MetadataOrderID     = "order_id"
+	MetadataOrderNumber = "order_number"
+	MetadataAttemptID   = "attempt_id"
+)
+
+// create asks Orchestrate for the attempt's payment and records the outcome.
+func (p *Payments) create(ctx context.Context, a *Attempt) (string, error) {
+	o, err := scanOrder(p.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, a.OrderID))
+	if err != nil {
+		return "", err
+	}
+	base := p.cfg.PublicURL.String() + "/orders/" + url.PathEscape(o.PublicRef)
+	params := &orchestrate.CreatePaymentParams{
+		Amount:         a.AmountMinor,
+		Currency:       orchestrate.Currency(a.Currency),
+		MCC:            p.cfg.MCC,
+		Customer:       orchestrate.Customer{Name: o.CustomerName, Email: o.CustomerEmail},
+		Description:    fmt.Sprintf("%s order %s", p.cfg.Description, o.Number),
+		SuccessURL:     base + "/success",
+		CancelURL:      base + "/cancel",
+		Metadata:       map[string]string{MetadataOrderID: strconv.FormatInt(o.ID, 10), MetadataOrderNumber: o.Number, MetadataAttemptID: a.ID},
+		ExpiresIn:      p.cfg.Expiry,
+		IdempotencyKey: a.ID,
+	}
+	createCtx, cancel := context.WithTimeout(ctx, p.cfg.CreateTimeout)
+	pay, err := p.api.CreatePayment(createCtx, params)
+	cancel()
+	if err != nil {
+		log := p.logger.With("order", o.Number, "attempt_id", a.ID, "error", err)
+		if orchestrate.IsOutcomeUnknown(err) || errors.Is(err, context.DeadlineExceeded) {
+			log.Warn("payment create outcome unknown; reconciliation will look it up")
+			if merr := p.markUnknown(ctx, a.ID, err.Error()); merr != nil {
+				return "", merr
+			}
+			return "", fmt.Errorf("%w: %w", ErrPaymentUnavailable, err)
+		}
+		if ferr := p.markCreateFailed(ctx, a.ID, err.Error()); ferr != nil {
+			return "", ferr
+		}
+		if orchestrate.IsPermanent(err) {
+			log.Error("Orchestrate refused the payment")
+			return "", fmt.Errorf("%w: %w", ErrPaymentRejected, err)
+		}
+		log.Warn("payment create failed; the shopper may retry")
+		return "", fmt.Errorf("%w: %w", ErrPaymentUnavailable, err)
+	}
+	updated, err := p.Apply(ctx, a.ID, pay, "create", "")
+	if err != nil {
+		return "", err
+	}
+	if updated.Attempt.Status != AttemptOpen {
+		// Already paid, failed or expired by the time we stored it (a webhook won the
+		// race); the caller shows the order instead of a link.
+		return "", fmt.Errorf("payment is %s: %w", updated.Attempt.Status, ErrNotPayable)
+	}
+	return p.checkLink(&updated.Attempt)
+}
+
+// checkLink returns the attempt's payment link if it is on Orchestrate's origin
+// (and https when required), so a compromised or buggy answer can never turn the
+// checkout into an open redirect.
+func (p *Payments) checkLink(a *Attempt) (string, error) {
+	if a.PaymentLink == nil {
+		return "", fmt.Errorf("attempt %s has no payment link: %w", a.ID, ErrBadPaymentLink)
+	}
+	u, err := url.Parse(*a.PaymentLink)
+	origin := p.cfg.LinkOrigin
+	if err != nil || u.Scheme != origin.Scheme || u.Host != origin.Host || u.User != nil ||
+		(p.cfg.RequireHTTPS && u.Scheme != "https") {
+		p.logger.Error("refusing a payment link that is not on Orchestrate's origin",
+			"attempt_id", a.ID, "link_host", hostOf(u), "want_host", origin.Host)
+		return "", fmt.Errorf("attempt %s: %w", a.ID, ErrBadPaymentLink)
+	}
+	return u.String(), nil
+}
+
+func hostOf(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// markUnknown moves a creating attempt to unknown, recording why.
+func (p *Payments) markUnknown(ctx context.Context, attemptID, why string) error {
+	return p.setAttemptStatus(ctx, attemptID, AttemptUnknown, "create", why)
+}
+
+// markCreateFailed moves a creating attempt to create_failed, recording why.
+func (p *Payments) markCreateFailed(ctx context.Context, attemptID, why string) error {
+	return p.setAttemptStatus(ctx, attemptID, AttemptCreateFailed, "create", why)
+}
+
+// setAttemptStatus applies one attempt transition with its event, or nothing when
+// the attempt has already moved on.
+func (p *Payments) setAttemptStatus(ctx context.Context, attemptID string, to AttemptStatus, cause, why string) error {
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var orderID int64
+		var from AttemptStatus
+		err := tx.QueryRow(ctx, `
+			UPDATE payment_attempts a SET status = $2, last_error = $3, updated_at = now()
+			FROM (SELECT id, status FROM payment_attempts WHERE id = $1 FOR UPDATE) old
+			WHERE a.id = old.id AND a.status = ANY($4)
+			RETURNING a.order_id, old.status`, attemptID, to, truncate(why, 500), attemptPredecessors(to)).Scan(&orderID, &from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // moved on already: a no-op writes nothing
+		}
+		if err != nil {
+			return fmt.Errorf("attempt %s → %s: %w", attemptID, to, err)
+		}
+		return recordEvent(ctx, tx, Event{OrderID: orderID, AttemptID: &attemptID, Subject: "attempt",
+			FromStatus: ptr(string(from)), ToStatus: string(to), Cause: cause, Detail: truncate(why, 500)})
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

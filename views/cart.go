@@ -1,0 +1,39 @@
+package views
+
+// CartPage is the shopper's cart.
+type CartPage struct {
+	Layout    Layout
+	Lines     []CartLine
+	Total     string
+	CSRFToken string
+	// Error explains a rejected change (status 422); ErrorProductID names the line.
+	Error          string
+	ErrorProductID int64
+	ErrorQuantity  string // what the shopper typed, kept for the line in error
+}
+
+// CartLine is one product in the cart.
+type CartLine struct {
+	ProductID int64
+	Name      string
+	Image     string
+	UnitPrice string
+	Quantity  int
+	LineTotal string
+}
+
+// CheckoutPage is the form that turns the cart into an order.
+type CheckoutPage struct {
+	Layout    Layout
+	Lines     []CartLine
+	Total     string
+	CSRFToken string
+	Form      CheckoutForm
+	Errors    map[string]string // field name → message; empty when valid
+}
+
+// CheckoutForm is what the shopper typed, kept on error.
+type CheckoutForm struct {
+	Name  string
+	Email string
+}
