@@ -31,6 +31,7 @@ type app struct {
 	pool       *pgxpool.Pool
 	sandbox    *httptest.Server
 	sandboxKey string
+	srv        *httptest.Server // the app over HTTP, for shoppers
 }
 
 const (

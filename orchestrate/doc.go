@@ -21,11 +21,13 @@
 //		ExpiresIn:      time.Hour,
 //		IdempotencyKey: attemptID,
 //	})
-//	switch {
-//	case orchestrate.IsOutcomeUnknown(err):
-//		// A payment may exist: look for it before creating another.
+//	if orchestrate.IsOutcomeUnknown(err) {
+//		// A payment may exist: look for it before creating another. If
+//		// errors.Is(err, orchestrate.ErrNotFound), none is listed and the
+//		// attempt can be retried with the same IdempotencyKey.
 //		payment, err = client.FindPaymentByMetadata(ctx, "attempt_id", attemptID, 3)
-//	case err != nil:
+//	}
+//	if err != nil {
 //		return err
 //	}
 //	// Redirect the shopper to payment.PaymentLink.
@@ -41,9 +43,9 @@
 //
 // # Choices where Orchestrate's documentation is silent
 //
-// The API reference this package follows is API.md in this repository,
-// which marks each behaviour as documented, shown only in an example, or a
-// choice. The choices, and where they live:
+// This package follows the project's API notes (API.md), which mark each
+// behaviour as documented by Orchestrate, shown only in one of their
+// examples, or a choice of this project. The choices, and where they live:
 //
 //   - Money (money.go). Amounts are int64 minor units everywhere in Go.
 //     Requests send major units as a JSON number written from the integer's
@@ -69,9 +71,11 @@
 //     in seconds or as an HTTP date, up to the maximum backoff) and 5xx,
 //     with capped exponential backoff and full jitter, never sleeping past
 //     the context's deadline. CreatePayment is retried only when the
-//     request provably never left the process (a refused dial, a failed TLS
-//     handshake…), detected with net/http/httptrace; net/http's own silent
-//     replay of requests carrying an Idempotency-Key is disabled for it.
+//     request provably never left the process (DNS failure, refused dial,
+//     TLS handshake timeout: nothing written, as net/http/httptrace
+//     reports); net/http's own silent replay of a POST carrying an
+//     Idempotency-Key on a broken keep-alive connection is disabled for it.
+//     Untrusted TLS certificates and cancelled contexts are never retried.
 //   - Outcome of a failed create (error.go). IsOutcomeUnknown is true when
 //     the request may have been received but no usable answer came back:
 //     a timeout or dropped connection after writing, an unreadable 2xx

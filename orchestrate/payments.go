@@ -229,7 +229,8 @@ func (c *Client) ListPayments(ctx context.Context, p *ListPaymentsParams) (*Paym
 // Payments iterates over all payments, perPage at a time (0 means
 // DefaultPerPage), in the order Orchestrate lists them. It stops after the
 // last page (per the pagination block, or at the first empty page) or at the
-// first error, which it yields with a nil payment.
+// first error, which it yields with a nil payment (a perPage outside
+// 0..MaxPerPage is such an error, wrapping ErrInvalidParams).
 //
 // Pages are fetched lazily, so payments created or removed while iterating
 // can shift items between pages: a payment may be seen twice or, if others

@@ -142,7 +142,8 @@ type Event struct {
 //
 // It returns an error wrapping ErrInvalidEvent if body is not a JSON object,
 // "type" is missing or not a non-empty string, or "payload" is not an object
-// with a non-empty "id". Every other field is optional.
+// with a non-empty "id" (a string, or a number kept as its text). Every other
+// field is optional.
 func ParseEvent(body []byte) (*Event, error) {
 	var env struct {
 		ID         json.RawMessage `json:"id"`
@@ -167,7 +168,7 @@ func ParseEvent(body []byte) (*Event, error) {
 	if err := json.Unmarshal(env.Payload, &payload); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidEvent, err)
 	}
-	paymentID, _ := looseString(payload.ID)
+	paymentID := idText(payload.ID)
 	if paymentID == "" {
 		return nil, fmt.Errorf("%w: missing \"payload.id\"", ErrInvalidEvent)
 	}
@@ -185,6 +186,17 @@ func ParseEvent(body []byte) (*Event, error) {
 		ev.Payment = &p
 	}
 	return ev, nil
+}
+
+// idText returns an id sent as a JSON string or number, and "" for
+// anything else (null, objects, booleans), which cannot name a payment.
+func idText(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '"' && raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return ""
+	}
+	s, _ := looseString(raw)
+	return s
 }
 
 // eventTime reads an RFC 3339 string or integer Unix seconds; anything else

@@ -201,6 +201,8 @@ func TestParseEventInvalid(t *testing.T) {
 		{name: "missing payload id", body: `{"type":"payment.created","payload":{"status":"pending"}}`},
 		{name: "empty payload id", body: `{"type":"payment.created","payload":{"id":""}}`},
 		{name: "null payload id", body: `{"type":"payment.created","payload":{"id":null}}`},
+		{name: "object payload id", body: `{"type":"payment.created","payload":{"id":{}}}`},
+		{name: "boolean payload id", body: `{"type":"payment.created","payload":{"id":true}}`},
 		{name: "truncated", body: `{"type":"payment.created","payload":{"id":"p1"}`},
 	}
 	for _, tt := range tests {

@@ -470,10 +470,10 @@ func TestForceCompleteAndExpire(t *testing.T) {
 		got[ev.Event.Payload.ID+" "+ev.Event.Type]++
 	}
 	want := map[string]int{
-		paid.ID + " payment.created":     1,
-		paid.ID + " payment.succeeded":   1,
-		lapsed.ID + " payment.created":   1,
-		lapsed.ID + " payment.expired":   1,
+		paid.ID + " payment.created":   1,
+		paid.ID + " payment.succeeded": 1,
+		lapsed.ID + " payment.created": 1,
+		lapsed.ID + " payment.expired": 1,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events per payment (-want +got):\n%s", diff)
