@@ -23,7 +23,9 @@ var files embed.FS
 // PostgreSQL session advisory lock while it migrates, so several app instances
 // starting at once apply each migration exactly once.
 func NewProvider(db *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
-	locker, err := lock.NewPostgresSessionLocker()
+	// Poll for the lock every second for up to five minutes: an instance that
+	// starts while another migrates waits a second, not goose's default five.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
 		return nil, fmt.Errorf("migrations: session locker: %w", err)
 	}

@@ -357,8 +357,10 @@ func (c *Client) apiError(method, path string, resp *http.Response, requestID st
 		}
 	}
 	if msg == "" {
-		msg = strings.Join(strings.Fields(text), " ")
+		msg = text
 	}
+	// One line, so the message reads well inside Error() and log records.
+	msg = strings.Join(strings.Fields(msg), " ")
 	return &Error{
 		StatusCode: resp.StatusCode,
 		Message:    truncate(c.redact(msg), 200),

@@ -578,6 +578,11 @@ func TestErrorResponses(t *testing.T) {
 			want: &Error{StatusCode: 404, Message: "not found", RequestID: "req_2", Body: `{"message":"not found"}`, Method: "GET", Path: "/api/v1/payments/p1"},
 		},
 		{
+			name: "multi-line message",
+			rep:  reply{status: 422, body: `{"message":"amount:\n  must be positive"}`},
+			want: &Error{StatusCode: 422, Message: "amount: must be positive", Body: `{"message":"amount:\n  must be positive"}`, Method: "GET", Path: "/api/v1/payments/p1"},
+		},
+		{
 			name: "error string instead of message",
 			rep:  reply{status: 400, body: `{"error":"malformed"}`},
 			want: &Error{StatusCode: 400, Message: "malformed", Body: `{"error":"malformed"}`, Method: "GET", Path: "/api/v1/payments/p1"},

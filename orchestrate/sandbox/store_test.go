@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // storeImpls opens a fresh, empty store of each implementation.
@@ -167,9 +168,7 @@ func TestStore(t *testing.T) {
 						gotIDs = append(gotIDs, p.ID)
 					}
 					want := ids[min(tt.offset, 5):min(tt.offset+tt.limit, 5)]
-					if diff := cmp.Diff(want, gotIDs, cmp.Comparer(func(a, b []string) bool {
-						return fmt.Sprint(a) == fmt.Sprint(b) // nil and empty alike
-					})); diff != "" {
+					if diff := cmp.Diff(want, gotIDs, cmpopts.EquateEmpty()); diff != "" {
 						t.Errorf("listPayments(%d, %d) (-want +got):\n%s", tt.offset, tt.limit, diff)
 					}
 				}
@@ -211,10 +210,10 @@ func TestStore(t *testing.T) {
 			t.Run("due payments", func(t *testing.T) {
 				s := impl.open(t)
 				t0 := now()
-				overdue := testPayment(t0.Add(-2 * time.Hour))  // expired an hour ago
-				justDue := testPayment(t0.Add(-time.Hour))      // expires now
-				future := testPayment(t0)                       // an hour left
-				done := testPayment(t0.Add(-2 * time.Hour))     // overdue but completed
+				overdue := testPayment(t0.Add(-2 * time.Hour)) // expired an hour ago
+				justDue := testPayment(t0.Add(-time.Hour))     // expires now
+				future := testPayment(t0)                      // an hour left
+				done := testPayment(t0.Add(-2 * time.Hour))    // overdue but completed
 				done.Status = statusCompleted
 				for _, p := range []payment{justDue, future, done, overdue} {
 					if _, _, err := s.createPayment(ctx, p, nil); err != nil {
