@@ -40,6 +40,7 @@ type Config struct {
 	OrchestrateWebhookSecret string        // ORCHESTRATE_WEBHOOK_SECRET
 	OrchestrateMCC           int           // ORCHESTRATE_MCC
 	PaymentExpiry            time.Duration // PAYMENT_EXPIRY: expires_in of each payment
+	SweepInterval            time.Duration // SWEEP_INTERVAL: how often open payments are re-read
 
 	SandboxAddr       string   // SANDBOX_ADDR
 	SandboxPublicURL  *url.URL // SANDBOX_PUBLIC_URL
@@ -131,6 +132,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.PaymentExpiry = parseDuration("PAYMENT_EXPIRY", "1h", time.Second, 7*24*time.Hour)
 	c.ShutdownTimeout = parseDuration("SHUTDOWN_TIMEOUT", "15s", 0, 10*time.Minute)
+	c.SweepInterval = parseDuration("SWEEP_INTERVAL", "15s", time.Second, time.Hour)
 
 	connsRaw := get("DATABASE_MAX_CONNS", "20")
 	conns, err := strconv.ParseInt(connsRaw, 10, 32)

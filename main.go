@@ -101,6 +101,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		RequireHTTPS: cfg.Production(),
 	}, logger.With("component", "payments"))
 
+	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: cfg.SweepInterval}, logger.With("component", "river"))
+	if err != nil {
+		return err
+	}
+	inbox := orders.NewInbox(pool, jobs)
+
 	app := handlers.New(handlers.Config{
 		StoreName:      cfg.StoreName,
 		Production:     cfg.Production(),
@@ -108,12 +114,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		OrchestrateURL: cfg.OrchestrateBaseURL,
 		Logger:         logger,
 		Registry:       registry,
+		WebhookSecret:  cfg.OrchestrateWebhookSecret,
 	}, handlers.Deps{
 		Catalog:   catalog,
 		Carts:     carts,
 		Orders:    orderStore,
 		Payments:  payments,
+		Webhooks:  inbox,
 		Readiness: migrations.NewReadiness(pool, provider),
+	})
+
+	// Background work: River runs until ctx is done, then finishes running jobs.
+	if err := jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start background jobs: %w", err)
+	}
+	g.Go(func() error {
+		<-ctx.Done()
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		return jobs.Stop(stopCtx)
 	})
 
 	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)

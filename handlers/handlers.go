@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
@@ -25,6 +26,8 @@ type Config struct {
 	OrchestrateURL *url.URL
 	Logger         *slog.Logger
 	Registry       *prometheus.Registry // nil: metrics are not exposed
+	// WebhookSecret verifies the signature of Orchestrate's webhooks.
+	WebhookSecret string
 }
 
 // Catalog reads products.
@@ -44,13 +47,15 @@ type Deps struct {
 	Carts     Carts
 	Orders    Orders
 	Payments  Payments
+	Webhooks  Webhooks
 	Readiness Readiness
 }
 
 // handler carries the dependencies of every route.
 type handler struct {
-	cfg  Config
-	deps Deps
+	cfg      Config
+	deps     Deps
+	webhooks *prometheus.CounterVec // received, by type and result
 }
 
 // New returns the app's Echo instance with every route and middleware in place.
@@ -59,10 +64,28 @@ func New(cfg Config, deps Deps) *echo.Echo {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{cfg: cfg, deps: deps}
+	h.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "webhooks_received_total",
+		Help: "Orchestrate webhook deliveries, by event type and result (accepted, duplicate, invalid, rejected).",
+	}, []string{"type", "result"})
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(h.webhooks)
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
 	h.routes(e)
 	return e
+}
+
+// webhookMetric counts one delivery. Unknown event types share one label so a
+// sender cannot grow the label set without bound.
+func (h *handler) webhookMetric(eventType, result string) {
+	switch orchestrate.EventType(eventType) {
+	case orchestrate.EventPaymentCreated, orchestrate.EventPaymentSucceeded, orchestrate.EventPaymentFailed, orchestrate.EventPaymentExpired, "":
+	default:
+		eventType = "other"
+	}
+	h.webhooks.WithLabelValues(eventType, result).Inc()
 }

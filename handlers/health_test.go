@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/migrations"
 
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 )
@@ -37,7 +41,7 @@ func TestReadyz(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		a := newAppWithPool(t, pool)
+		a := newReadinessApp(t, pool)
 		rec := a.get(t, "/readyz")
 		if rec.Code != http.StatusServiceUnavailable {
 			t.Fatalf("GET /readyz with the database down = %d, want 503", rec.Code)
@@ -46,7 +50,7 @@ func TestReadyz(t *testing.T) {
 	})
 	t.Run("database stopped while running", func(t *testing.T) {
 		db := testdb.New(t)
-		a := newAppWithPool(t, db.Pool)
+		a := newReadinessApp(t, db.Pool)
 		if rec := a.get(t, "/readyz"); rec.Code != http.StatusOK {
 			t.Fatalf("GET /readyz before the stop = %d, want 200", rec.Code)
 		}
@@ -58,7 +62,7 @@ func TestReadyz(t *testing.T) {
 	})
 	t.Run("migrations pending", func(t *testing.T) {
 		db := testdb.NewEmpty(t)
-		a := newAppWithPool(t, db.Pool)
+		a := newReadinessApp(t, db.Pool)
 		if rec := a.get(t, "/readyz"); rec.Code != http.StatusServiceUnavailable {
 			t.Fatalf("GET /readyz on an unmigrated database = %d, want 503", rec.Code)
 		}
@@ -94,4 +98,19 @@ func assertJSON(t *testing.T, body, key, want string) {
 	if m[key] != want {
 		t.Errorf("%s = %q, want %q (body %s)", key, m[key], want, body)
 	}
+}
+
+// newReadinessApp is the Echo app with only its readiness check wired: enough for
+// /readyz against a database that is down or not migrated, where the rest of the
+// app (River, the sandbox) could not start.
+func newReadinessApp(t *testing.T, pool *pgxpool.Pool) *app {
+	t.Helper()
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { sqlDB.Close() })
+	provider, err := migrations.NewProvider(sqlDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := handlers.New(handlers.Config{StoreName: "Field Kettle"}, handlers.Deps{Readiness: migrations.NewReadiness(pool, provider)})
+	return &app{e: e, pool: pool}
 }

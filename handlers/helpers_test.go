@@ -73,26 +73,45 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		t.Fatal(err)
 	}
 	sandboxURL := mustURL(t, sbServer.URL)
+	payments := orders.NewPayments(pool, client, orders.PaymentsConfig{
+		PublicURL:     mustURL(t, "http://shop.test"),
+		MCC:           5999,
+		Expiry:        time.Hour,
+		Description:   "Field Kettle",
+		LinkOrigin:    sandboxURL,
+		CreateTimeout: 3 * time.Second,
+	}, nil)
+	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: time.Hour}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		_ = jobs.Stop(stopCtx)
+	})
 	e := handlers.New(handlers.Config{
 		StoreName:      "Field Kettle",
 		PublicURL:      mustURL(t, "http://shop.test"),
 		OrchestrateURL: sandboxURL,
 		Registry:       prometheus.NewRegistry(),
+		WebhookSecret:  testWebhookSecret,
 	}, handlers.Deps{
-		Catalog: orders.NewCatalog(pool),
-		Carts:   orders.NewCarts(pool),
-		Orders:  orders.NewOrders(pool),
-		Payments: orders.NewPayments(pool, client, orders.PaymentsConfig{
-			PublicURL:     mustURL(t, "http://shop.test"),
-			MCC:           5999,
-			Expiry:        time.Hour,
-			Description:   "Field Kettle",
-			LinkOrigin:    sandboxURL,
-			CreateTimeout: 3 * time.Second,
-		}, nil),
+		Catalog:   orders.NewCatalog(pool),
+		Carts:     orders.NewCarts(pool),
+		Orders:    orders.NewOrders(pool),
+		Payments:  payments,
+		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: migrations.NewReadiness(pool, provider),
 	})
-	return &app{e: e, pool: pool, sandbox: sbServer, sandboxKey: testAPIKey}
+	a := &app{e: e, pool: pool, sandbox: sbServer, sandboxKey: testAPIKey}
+	if err := sb.RegisterWebhook(a.server(t).URL+"/webhooks/orchestrate", testWebhookSecret); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func mustURL(t *testing.T, s string) *url.URL {

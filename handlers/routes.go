@@ -16,7 +16,6 @@ func (h *handler) routes(e *echo.Echo) {
 		h.recordMetrics(),
 		middleware.Recover(),
 		h.securityHeaders(),
-		middleware.BodyLimit("64K"), // forms are small; the webhook route reads its own bounded body
 	)
 
 	// Machine routes: JSON, no CSRF, no sessions.
@@ -27,8 +26,12 @@ func (h *handler) routes(e *echo.Echo) {
 	}
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", h.static())
 
-	// The shop.
-	shop := e.Group("", h.csrf())
+	// Orchestrate's webhooks: signature-verified, no CSRF (no cookies involved); the
+	// handler reads its own bounded body.
+	e.POST("/webhooks/orchestrate", h.webhook)
+
+	// The shop. Forms are small.
+	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf())
 	shop.GET("/", h.catalog)
 	shop.GET("/cart", h.showCart)
 	shop.POST("/cart/items", h.addToCart)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed *.sql
@@ -40,8 +42,9 @@ func NewProvider(db *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
 	return p, nil
 }
 
-// Up applies every pending migration. It returns the first migration error, wrapped
-// with the file that failed.
+// Up applies every pending migration: ours through goose, then River's job tables
+// through River's own migrator (which also takes a lock). It returns the first
+// migration error, wrapped with the file that failed.
 func Up(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
 	p, err := NewProvider(db, logger)
 	if err != nil {
@@ -49,6 +52,13 @@ func Up(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: up: %w", err)
+	}
+	migrator, err := rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("migrations: river: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrations: river up: %w", err)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func TestUpDownUp(t *testing.T) {
 	var tables int
 	if err := tdb.Pool.QueryRow(ctx, `
 		SELECT count(*) FROM pg_tables
-		WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&tables); err != nil {
+		WHERE schemaname = 'public' AND tablename <> 'goose_db_version' AND tablename NOT LIKE 'river%'`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
 	if tables != 0 {

@@ -3,6 +3,7 @@ package orchestrate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -263,9 +264,11 @@ func (c *Client) Payments(ctx context.Context, perPage int) iter.Seq2[*Payment, 
 // The list order is undocumented; Orchestrate lists newest first in
 // practice, which keeps recent payments within the first pages.
 //
-// It returns an error wrapping ErrNotFound if no payment in those pages
-// matches, an error wrapping ErrInvalidParams if key is empty or
-// maxPages < 1, or any error from ListPayments.
+// It returns an error wrapping ErrNotFound only if the pages were read and no
+// payment in them matches; an error wrapping ErrInvalidParams if key is
+// empty or maxPages < 1; or any error from ListPayments, except that a 404
+// from the list endpoint is returned as a plain error that does not match
+// ErrNotFound, since it proves nothing about the payment.
 func (c *Client) FindPaymentByMetadata(ctx context.Context, key, value string, maxPages int) (*Payment, error) {
 	if key == "" {
 		return nil, fmt.Errorf("%w: metadata key is empty", ErrInvalidParams)
@@ -275,6 +278,13 @@ func (c *Client) FindPaymentByMetadata(ctx context.Context, key, value string, m
 	}
 	for page := 1; page <= maxPages; page++ {
 		list, err := c.ListPayments(ctx, &ListPaymentsParams{Page: page, PerPage: MaxPerPage})
+		if errors.Is(err, ErrNotFound) {
+			// A 404 from the list endpoint means the endpoint is missing
+			// (wrong base URL, a proxy), not that no payment matches.
+			// Passing it on as ErrNotFound would tell the caller it is safe
+			// to create the payment again, so the chain is cut here.
+			return nil, fmt.Errorf("orchestrate: listing payments failed (not a missing payment): %s", err)
+		}
 		if err != nil {
 			return nil, err
 		}

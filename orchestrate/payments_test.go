@@ -255,6 +255,17 @@ func TestFindPaymentByMetadataValidation(t *testing.T) {
 	}
 }
 
+func TestFindPaymentByMetadataListNotFound(t *testing.T) {
+	// A 404 from the list endpoint (a wrong base URL, say) must not read as
+	// "no such payment", or the caller would create a duplicate.
+	_, srv := startFakeAPI(t, reply{status: 404, body: `{"message":"no route"}`})
+	c, _ := newTestClient(t, srv.URL)
+	_, err := c.FindPaymentByMetadata(t.Context(), "attempt_id", "att-1", 3)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("err = %v, want an error that does not match ErrNotFound", err)
+	}
+}
+
 func TestFindPaymentByMetadataError(t *testing.T) {
 	_, srv := startFakeAPI(t, reply{status: 401, body: `{"message":"bad key"}`})
 	c, _ := newTestClient(t, srv.URL)

@@ -90,6 +90,17 @@ func TestCreatePaymentReturnsDocumentedObject(t *testing.T) {
 	}
 }
 
+func TestCreateAcceptsQuickstartCurlContentType(t *testing.T) {
+	// The quickstart's curl -d sends application/x-www-form-urlencoded with
+	// a JSON body; the API reads the body as JSON whatever the type says.
+	e := newEnv(t, sandbox.Config{})
+	resp, data := e.do(http.MethodPost, "/api/v1/payments", string(mustJSON(t, paymentRequest())),
+		"Content-Type", "application/x-www-form-urlencoded")
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("status %d, want 201; body %s", resp.StatusCode, data)
+	}
+}
+
 func TestCreatePaymentAmountsAreExact(t *testing.T) {
 	e := newEnv(t, sandbox.Config{})
 	tests := []struct {

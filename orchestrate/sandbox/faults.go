@@ -27,6 +27,13 @@ import (
 //
 // Request faults apply to the API (/api/v1/...) only, never to the hosted
 // page, the dashboard or the fault controls themselves.
+//
+// A dropped connection or lost response may not reach a Go client: when a
+// reused keep-alive connection closes before any answer, net/http's
+// Transport resends a GET, or a request carrying an Idempotency-Key, once
+// by itself. With a count of 1 that silent resend succeeds (a lost create
+// then comes back as the idempotent replay). To see the error, use a fresh
+// connection per request, a count of 2, or a rate of 1.
 type Faults struct {
 	// Latency is waited before each API request is handled.
 	Latency time.Duration

@@ -355,3 +355,8 @@ func (e *testEnv) registerReceiver(rc *receiver) {
 		e.t.Fatalf("RegisterWebhook: %v", err)
 	}
 }
+
+// jsonDecode decodes a response body.
+func jsonDecode(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
+}

@@ -1,0 +1,198 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orchestrate-checkout/checkout/orchestrate"
+)
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func (a *app) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := a.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func (a *app) orderStatus(t *testing.T, ref string) string {
+	t.Helper()
+	var s string
+	if err := a.pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE public_ref = $1`, ref).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// postWebhook sends body to the app's webhook endpoint with the given signature.
+func (a *app) postWebhook(t *testing.T, body []byte, signature string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, a.server(t).URL+"/webhooks/orchestrate", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set(orchestrate.SignatureHeader, signature)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestWebhookPaysOrder: the shopper pays and never comes back; the sandbox's signed
+// webhook alone brings the order to paid.
+func TestWebhookPaysOrder(t *testing.T) {
+	a := newApp(t)
+	o := a.checkoutOne(t)
+	payOnHostedPage(t, o.link, "4242424242424242")
+	eventually(t, "the webhook to pay the order", func() bool { return a.orderStatus(t, o.ref) == "paid" })
+	eventually(t, "the deliveries to be marked processed", func() bool {
+		return a.count(t, `SELECT count(*) FROM webhook_events WHERE processed_at IS NULL`) == 0
+	})
+	if n := a.count(t, `SELECT count(*) FROM order_events WHERE subject = 'order' AND to_status = 'paid'`); n != 1 {
+		t.Errorf("%d paid transitions, want 1", n)
+	}
+}
+
+func succeededEvent(paymentID string) []byte {
+	return []byte(fmt.Sprintf(`{"id":"evt_%s","api_version":"1","type":"payment.succeeded","timestamp":"2026-11-23T10:00:00Z","payload":{"id":%q,"status":"completed","amount":"19.99","currency":"USD"}}`, paymentID, paymentID))
+}
+
+// TestWebhookSignatures: anything but a valid signature is 401 and writes nothing.
+func TestWebhookSignatures(t *testing.T) {
+	a := newApp(t)
+	body := succeededEvent("pay_1")
+	good := orchestrate.Sign(body, testWebhookSecret)
+	tests := []struct {
+		name      string
+		body      []byte
+		signature string
+	}{
+		{"missing", body, ""},
+		{"malformed", body, "not-hex"},
+		{"wrong secret", body, orchestrate.Sign(body, "whsec_other")},
+		{"tampered body", bytes.Replace(body, []byte("19.99"), []byte("0.01"), 1), good},
+		{"truncated signature", body, good[:20]},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := a.postWebhook(t, tc.body, tc.signature); got != http.StatusUnauthorized {
+				t.Errorf("status = %d, want 401", got)
+			}
+		})
+	}
+	if n := a.count(t, `SELECT count(*) FROM webhook_events`) + a.count(t, `SELECT count(*) FROM river_job WHERE kind = 'confirm_payment'`); n != 0 {
+		t.Errorf("rejected deliveries wrote %d rows", n)
+	}
+	if got := a.postWebhook(t, body, "sha256="+good); got != http.StatusOK {
+		t.Errorf("a valid sha256= signature = %d, want 200", got)
+	}
+}
+
+func TestWebhookBadBodies(t *testing.T) {
+	a := newApp(t)
+	sign := func(b []byte) string { return orchestrate.Sign(b, testWebhookSecret) }
+	invalid := []byte(`{"type": "payment.succeeded", "payload": `)
+	if got := a.postWebhook(t, invalid, sign(invalid)); got != http.StatusBadRequest {
+		t.Errorf("invalid JSON with a valid signature = %d, want 400", got)
+	}
+	if n := a.count(t, `SELECT count(*) FROM webhook_events WHERE result = 'invalid'`); n != 1 {
+		t.Errorf("the invalid delivery was not kept for inspection (%d rows)", n)
+	}
+	unknownType := []byte(`{"type":"payment.refunded","payload":{"id":"pay_unknown"}}`)
+	if got := a.postWebhook(t, unknownType, sign(unknownType)); got != http.StatusOK {
+		t.Errorf("unknown event type = %d, want 200", got)
+	}
+	eventually(t, "the unknown payment to be processed", func() bool {
+		return a.count(t, `SELECT count(*) FROM webhook_events WHERE payment_id = 'pay_unknown' AND result = 'unknown_payment'`) == 1
+	})
+	huge := bytes.Repeat([]byte("x"), 10<<20)
+	if got := a.postWebhook(t, huge, sign(huge)); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("10 MiB body = %d, want 413", got)
+	}
+}
+
+// TestWebhookStorm delivers one signed payment.succeeded 1,000 times at once:
+// one inbox row, one transition, no 5xx.
+func TestWebhookStorm(t *testing.T) {
+	a := newApp(t)
+	o := a.checkoutOne(t)
+	a.setFaults(t, `{"webhooks_disabled": true}`) // only our storm reaches the app
+	var paymentID string
+	if err := a.pool.QueryRow(context.Background(), `SELECT orchestrate_payment_id FROM payment_attempts`).Scan(&paymentID); err != nil {
+		t.Fatal(err)
+	}
+	payOnHostedPage(t, o.link, "4242424242424242")
+	body := succeededEvent(paymentID)
+	sig := orchestrate.Sign(body, testWebhookSecret)
+
+	const n = 1000
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			codes <- a.postWebhook(t, body, sig)
+		})
+	}
+	wg.Wait()
+	close(codes)
+	byCode := map[int]int{}
+	for c := range codes {
+		byCode[c]++
+	}
+	if byCode[http.StatusOK] != n {
+		t.Errorf("status codes %v, want %d × 200", byCode, n)
+	}
+	eventually(t, "the storm to pay the order", func() bool { return a.orderStatus(t, o.ref) == "paid" })
+	if got := a.count(t, `SELECT count(*) FROM webhook_events WHERE event_id = $1`, "evt_"+paymentID); got != 1 {
+		t.Errorf("%d inbox rows for the stormed event, want 1", got)
+	}
+	if got := a.count(t, `SELECT count(*) FROM order_events WHERE subject = 'order' AND to_status = 'paid'`); got != 1 {
+		t.Errorf("%d paid transitions, want 1", got)
+	}
+}
+
+// TestWebhookSaysSucceededButAPISaysPending: the API wins.
+func TestWebhookSaysSucceededButAPISaysPending(t *testing.T) {
+	a := newApp(t)
+	o := a.checkoutOne(t)
+	var paymentID string
+	if err := a.pool.QueryRow(context.Background(), `SELECT orchestrate_payment_id FROM payment_attempts`).Scan(&paymentID); err != nil {
+		t.Fatal(err)
+	}
+	body := succeededEvent(paymentID) // forged content, but correctly signed
+	if got := a.postWebhook(t, body, orchestrate.Sign(body, testWebhookSecret)); got != http.StatusOK {
+		t.Fatalf("webhook = %d", got)
+	}
+	eventually(t, "the delivery to be processed", func() bool {
+		return a.count(t, `SELECT count(*) FROM webhook_events WHERE event_id = $1 AND processed_at IS NOT NULL`, "evt_"+paymentID) == 1
+	})
+	if got := a.orderStatus(t, o.ref); got != "awaiting_payment" {
+		t.Errorf("order = %s, want awaiting_payment: the API says pending", got)
+	}
+}

@@ -1,0 +1,119 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// JobsConfig tunes the background work.
+type JobsConfig struct {
+	Workers       int           // concurrent jobs per instance
+	SweepInterval time.Duration // how often the leader sweeps for due attempts
+	SweepBatch    int           // attempts queued per sweep
+}
+
+// NewJobs returns the River client that runs reconciliation: webhook-driven
+// confirmations, sweeper-driven confirmations, and the periodic sweep, which only
+// the elected leader among several instances schedules. Start it with Start and
+// stop it with Stop.
+func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logger) (*river.Client[pgx.Tx], error) {
+	if cfg.Workers == 0 {
+		cfg.Workers = 10
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = 15 * time.Second
+	}
+	if cfg.SweepBatch == 0 {
+		cfg.SweepBatch = 1000
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &confirmPaymentWorker{p: p})
+	river.AddWorker(workers, &confirmAttemptWorker{p: p})
+	river.AddWorker(workers, &sweepWorker{p: p, batch: cfg.SweepBatch})
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
+		Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return client, nil
+}
+
+// confirmPaymentWorker processes webhook deliveries: it reads the payment and
+// applies it, then marks the deliveries it covered.
+type confirmPaymentWorker struct {
+	river.WorkerDefaults[ConfirmPaymentArgs]
+	p *Payments
+}
+
+func (w *confirmPaymentWorker) Work(ctx context.Context, job *river.Job[ConfirmPaymentArgs]) error {
+	// Deliveries received up to now are covered by the read below; one that comes
+	// later while this job runs gets a follow-up job (queueConfirmation).
+	var started time.Time
+	if err := w.p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&started); err != nil {
+		return err
+	}
+	result, err := w.p.ConfirmPayment(ctx, job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
+	if err != nil {
+		if rerr := w.p.RecordWebhookError(ctx, job.Args.PaymentID, err.Error()); rerr != nil {
+			w.p.logger.Warn("recording a webhook error", "error", rerr)
+		}
+		return err
+	}
+	return w.p.MarkWebhooksProcessed(ctx, job.Args.PaymentID, started, result)
+}
+
+// confirmAttemptWorker confirms one attempt the sweeper found due.
+type confirmAttemptWorker struct {
+	river.WorkerDefaults[ConfirmAttemptArgs]
+	p *Payments
+}
+
+func (w *confirmAttemptWorker) Work(ctx context.Context, job *river.Job[ConfirmAttemptArgs]) error {
+	return w.p.ConfirmAttemptNow(ctx, job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
+}
+
+// sweepWorker queues a confirmation for every live attempt whose check is due:
+// payments that got no webhook still reach their true state.
+type sweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	p     *Payments
+	batch int
+}
+
+func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
+	ids, err := w.p.DueAttempts(ctx, w.batch)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: ConfirmAttemptArgs{AttemptID: id}}
+	}
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := client.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("queue due attempts: %w", err)
+	}
+	return nil
+}
