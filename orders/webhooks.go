@@ -105,7 +105,6 @@ func (in *Inbox) Reprocess(ctx context.Context, id int64) error {
 	})
 }
 
-
 // queueConfirmation queues the payment's confirmation in tx. A storm of deliveries
 // for one payment collapses into its one queued job; but a job already running may
 // have read the payment before this delivery's news, so then a follow-up job is
