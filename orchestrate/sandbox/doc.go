@@ -27,6 +27,17 @@
 //	4000 0000 0000 0002  declined: 422 "Your card was declined", stays pending, retry on the page
 //	4000 0000 0000 0077  stays pending: 303 to success_url with the payment still pending
 //
+// # Faults
+//
+// Set at startup (Config.Faults, or FaultsFromEnv reading SANDBOX_ + the
+// JSON name in upper case) and at run time with PUT /_sandbox/faults, whose
+// JSON fields are: latency, error_status, create_error_rate, create_errors,
+// get_error_rate, get_errors, drop_connection_rate, drop_connections,
+// lose_create_response_rate, lose_create_response, webhooks_disabled,
+// webhook_delay, webhook_duplicate, webhook_reorder and seed. Durations are
+// strings like "250ms"; counts fail the next N requests; rates are drawn
+// from a generator seeded with seed, so a run can be replayed. See Faults.
+//
 // # Sandbox behaviour where Orchestrate documents nothing
 //
 // Amounts are accepted only as JSON numbers in major units, parsed from
