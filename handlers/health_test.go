@@ -8,10 +8,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
-	"github.com/orchestrate-checkout/checkout/migrations"
 
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 )
@@ -105,12 +103,6 @@ func assertJSON(t *testing.T, body, key, want string) {
 // app (River, the sandbox) could not start.
 func newReadinessApp(t *testing.T, pool *pgxpool.Pool) *app {
 	t.Helper()
-	sqlDB := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { sqlDB.Close() })
-	provider, err := migrations.NewProvider(sqlDB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := handlers.New(handlers.Config{StoreName: "Field Kettle"}, handlers.Deps{Readiness: migrations.NewReadiness(pool, provider)})
+	e := handlers.New(handlers.Config{StoreName: "Field Kettle"}, handlers.Deps{Readiness: readiness(t, pool)})
 	return &app{e: e, pool: pool}
 }

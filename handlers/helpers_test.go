@@ -47,13 +47,6 @@ func newApp(t *testing.T) *app {
 
 func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 	t.Helper()
-	sqlDB := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { sqlDB.Close() })
-	provider, err := migrations.NewProvider(sqlDB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	// The sandbox needs its own URL before it can build payment links.
 	var sbHandler http.Handler
 	sbServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sbHandler.ServeHTTP(w, r) }))
@@ -105,13 +98,25 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		Orders:    orders.NewOrders(pool),
 		Payments:  payments,
 		Webhooks:  orders.NewInbox(pool, jobs),
-		Readiness: migrations.NewReadiness(pool, provider),
+		Readiness: readiness(t, pool),
 	})
 	a := &app{e: e, pool: pool, sandbox: sbServer, sandboxKey: testAPIKey}
 	if err := sb.RegisterWebhook(a.server(t).URL+"/webhooks/orchestrate", testWebhookSecret); err != nil {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// readiness is the app's readiness check over pool, as main builds it.
+func readiness(t *testing.T, pool *pgxpool.Pool) handlers.Readiness {
+	t.Helper()
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { sqlDB.Close() })
+	provider, err := migrations.NewProvider(sqlDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migrations.NewReadiness(pool, provider)
 }
 
 func mustURL(t *testing.T, s string) *url.URL {

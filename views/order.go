@@ -3,17 +3,16 @@ package views
 // OrderPage shows one order to the shopper who placed it: on its bookmarkable page
 // and as the success and cancel pages Orchestrate sends the shopper back to.
 type OrderPage struct {
-	Layout      Layout
-	Ref         string
-	Number      string
-	Items       []OrderItem
-	Total       string
-	Customer    string
-	Email       string
-	Return      string // "", "success" or "cancel": which page the shopper is on
-	Status      OrderStatus
-	CSRFToken   string
-	RefundAlert bool
+	Layout    Layout
+	Ref       string
+	Number    string
+	Items     []OrderItem
+	Total     string
+	Customer  string
+	Email     string
+	Return    string // "", "success" or "cancel": which page the shopper is on
+	Status    OrderStatus
+	CSRFToken string
 }
 
 // OrderItem is one line of an order.
