@@ -91,7 +91,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	catalog := orders.NewCatalog(pool)
 	carts := orders.NewCarts(pool)
-	orderStore := orders.NewOrders(pool)
+	metrics := orders.NewMetrics(pool, logger.With("component", "metrics"))
+	registry.MustRegister(metrics)
+	orderStore := orders.NewOrders(pool).WithMetrics(metrics)
 	payments := orders.NewPayments(pool, client, orders.PaymentsConfig{
 		PublicURL:    cfg.PublicURL,
 		MCC:          cfg.OrchestrateMCC,
@@ -99,6 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Description:  cfg.StoreName,
 		LinkOrigin:   cfg.OrchestrateBaseURL,
 		RequireHTTPS: cfg.Production(),
+		Metrics:      metrics,
 	}, logger.With("component", "payments"))
 
 	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: cfg.SweepInterval}, logger.With("component", "river"))

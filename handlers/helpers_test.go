@@ -66,6 +66,9 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		t.Fatal(err)
 	}
 	sandboxURL := mustURL(t, sbServer.URL)
+	registry := prometheus.NewRegistry()
+	metrics := orders.NewMetrics(pool, nil)
+	registry.MustRegister(metrics)
 	payments := orders.NewPayments(pool, client, orders.PaymentsConfig{
 		PublicURL:     mustURL(t, "http://shop.test"),
 		MCC:           5999,
@@ -73,6 +76,7 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		Description:   "Field Kettle",
 		LinkOrigin:    sandboxURL,
 		CreateTimeout: 3 * time.Second,
+		Metrics:       metrics,
 	}, nil)
 	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: time.Hour}, nil)
 	if err != nil {
@@ -90,12 +94,12 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		StoreName:      "Field Kettle",
 		PublicURL:      mustURL(t, "http://shop.test"),
 		OrchestrateURL: sandboxURL,
-		Registry:       prometheus.NewRegistry(),
+		Registry:       registry,
 		WebhookSecret:  testWebhookSecret,
 	}, handlers.Deps{
 		Catalog:   orders.NewCatalog(pool),
 		Carts:     orders.NewCarts(pool),
-		Orders:    orders.NewOrders(pool),
+		Orders:    orders.NewOrders(pool).WithMetrics(metrics),
 		Payments:  payments,
 		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),

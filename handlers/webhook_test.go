@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,6 +74,41 @@ func TestWebhookPaysOrder(t *testing.T) {
 	})
 	if n := a.count(t, `SELECT count(*) FROM order_events WHERE subject = 'order' AND to_status = 'paid'`); n != 1 {
 		t.Errorf("%d paid transitions, want 1", n)
+	}
+
+	// The metrics tell the same story as the tables.
+	metrics := a.get(t, "/metrics").Body.String()
+	for _, want := range []string{
+		`order_transitions_total{from="awaiting_payment",subject="order",to="paid"} 1`,
+		`order_transitions_total{from="open",subject="attempt",to="completed"} 1`,
+		`payment_confirmations_total{cause="webhook",outcome="applied"} 1`,
+		`webhooks_received_total{result="accepted",type="payment.succeeded"} 1`,
+		"payment_attempt_oldest_open_seconds 0\n",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestOldestOpenAttemptMetric: an attempt waiting for its payment shows its age.
+func TestOldestOpenAttemptMetric(t *testing.T) {
+	a := newApp(t)
+	a.checkoutOne(t)
+	if _, err := a.pool.Exec(context.Background(), `UPDATE payment_attempts SET created_at = now() - interval '90 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	metrics := a.get(t, "/metrics").Body.String()
+	var age float64
+	for _, line := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(line, "payment_attempt_oldest_open_seconds "); ok {
+			if _, err := fmt.Sscan(v, &age); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if age < 90 || age > 120 {
+		t.Errorf("oldest open attempt is %v s old, want about 90", age)
 	}
 }
 

@@ -39,10 +39,11 @@ func attemptStatusFor(s orchestrate.Status) (AttemptStatus, bool) {
 // API is the truth, whatever a webhook or a return URL claimed. An attempt whose
 // create outcome is unknown is looked up by our attempt id in the metadata. It
 // returns nil, nil when there is nothing to read yet.
-func (p *Payments) Confirm(ctx context.Context, attemptID, cause, sourceID string) (*Applied, error) {
+func (p *Payments) Confirm(ctx context.Context, attemptID, cause, sourceID string) (applied *Applied, err error) {
+	defer func() { p.cfg.Metrics.confirmed(cause, outcome(applied, err)) }()
 	var paymentID *string
 	var status AttemptStatus
-	err := p.pool.QueryRow(ctx, `SELECT orchestrate_payment_id, status FROM payment_attempts WHERE id = $1`, attemptID).Scan(&paymentID, &status)
+	err = p.pool.QueryRow(ctx, `SELECT orchestrate_payment_id, status FROM payment_attempts WHERE id = $1`, attemptID).Scan(&paymentID, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("attempt %s: %w", attemptID, ErrNotFound)
 	}
@@ -65,6 +66,19 @@ func (p *Payments) Confirm(ctx context.Context, attemptID, cause, sourceID strin
 		return nil, fmt.Errorf("confirm attempt %s: read payment: %w", attemptID, err)
 	}
 	return p.Apply(ctx, attemptID, pay, cause, sourceID)
+}
+
+// outcome names a confirmation's result for the metrics.
+func outcome(a *Applied, err error) string {
+	switch {
+	case err != nil:
+		return "error"
+	case a == nil:
+		return "nothing_to_read"
+	case a.Changed:
+		return "applied"
+	}
+	return "unchanged"
 }
 
 // Refresh confirms the order's live attempts that were not read in the last
@@ -100,7 +114,7 @@ func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Dur
 // paid order flags it for refund, never paying it twice.
 func (p *Payments) Apply(ctx context.Context, attemptID string, pay *orchestrate.Payment, cause, sourceID string) (*Applied, error) {
 	var out *Applied
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		// Lock order before attempt, the order every writer uses, so none deadlock.
 		var orderID int64
 		if err := tx.QueryRow(ctx, `SELECT order_id FROM payment_attempts WHERE id = $1`, attemptID).Scan(&orderID); err != nil {

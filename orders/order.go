@@ -83,11 +83,18 @@ type Customer struct {
 
 // Orders stores orders, their items, attempts and events in PostgreSQL.
 type Orders struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	metrics *Metrics
 }
 
 // NewOrders returns an Orders backed by pool.
 func NewOrders(pool *pgxpool.Pool) *Orders { return &Orders{pool: pool} }
+
+// WithMetrics counts the transitions Orders commits (new orders) in m.
+func (s *Orders) WithMetrics(m *Metrics) *Orders {
+	s.metrics = m
+	return s
+}
 
 const orderColumns = `id, number, public_ref, status, currency, total_minor, customer_name,
 	customer_email, refund_needed, created_at, updated_at, paid_at`
@@ -105,7 +112,7 @@ var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
 // empty cart and ErrInvalid for a cart in several currencies.
 func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) (*Order, error) {
 	var order *Order
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := inTx(ctx, s.pool, s.metrics, func(tx pgx.Tx) error {
 		// Lock the cart so concurrent checkouts of it queue here and the second
 		// finds the order the first created.
 		var existing *int64
@@ -238,6 +245,9 @@ func scanOrder(rows pgx.Rows, err error) (*Order, error) {
 // recordEvent writes one applied transition; call it in the transaction that made
 // the change. Empty strings are stored as NULL.
 func recordEvent(ctx context.Context, tx pgx.Tx, e Event) error {
+	if etx, ok := tx.(*eventTx); ok {
+		etx.events = append(etx.events, e)
+	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO order_events (order_id, attempt_id, subject, from_status, to_status, cause, source_id, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,

@@ -49,6 +49,8 @@ type PaymentsConfig struct {
 	RequireHTTPS bool // refuse http payment links (production)
 	// CreateTimeout bounds one create call, so a shopper hears back within seconds.
 	CreateTimeout time.Duration
+	// Metrics counts confirmations and transitions; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Payments starts and confirms Orchestrate payments for orders.
@@ -219,7 +221,7 @@ func (p *Payments) resolveUnknown(ctx context.Context, orderID int64) error {
 // order is paid or under review.
 func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Attempt, error) {
 	var attempt *Attempt
-	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
 		if err != nil {
 			return err
@@ -353,7 +355,7 @@ func (p *Payments) markCreateFailed(ctx context.Context, attemptID, why string) 
 // setAttemptStatus applies one attempt transition with its event, or nothing when
 // the attempt has already moved on.
 func (p *Payments) setAttemptStatus(ctx context.Context, attemptID string, to AttemptStatus, cause, why string) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+	return inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		var orderID int64
 		var from AttemptStatus
 		err := tx.QueryRow(ctx, `

@@ -72,7 +72,14 @@ func (SweepArgs) InsertOpts() river.InsertOpts {
 // found by its payment id, or — when the webhook beat the create response — by our
 // attempt id in its metadata. It returns the result recorded on the inbox rows:
 // "applied", "unchanged" or "unknown_payment".
-func (p *Payments) ConfirmPayment(ctx context.Context, paymentID, cause, sourceID string) (string, error) {
+func (p *Payments) ConfirmPayment(ctx context.Context, paymentID, cause, sourceID string) (result string, err error) {
+	defer func() {
+		outcome := result
+		if err != nil {
+			outcome = "error"
+		}
+		p.cfg.Metrics.confirmed(cause, outcome)
+	}()
 	pay, err := p.api.GetPayment(ctx, paymentID)
 	if errors.Is(err, orchestrate.ErrNotFound) {
 		return "unknown_payment", nil
