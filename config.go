@@ -41,6 +41,7 @@ type Config struct {
 	OrchestrateMCC           int           // ORCHESTRATE_MCC
 	PaymentExpiry            time.Duration // PAYMENT_EXPIRY: expires_in of each payment
 	SweepInterval            time.Duration // SWEEP_INTERVAL: how often open payments are re-read
+	CreateTimeout            time.Duration // ORCHESTRATE_CREATE_TIMEOUT: how long a shopper waits for a payment
 
 	SandboxAddr       string   // SANDBOX_ADDR
 	SandboxPublicURL  *url.URL // SANDBOX_PUBLIC_URL
@@ -133,6 +134,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c.PaymentExpiry = parseDuration("PAYMENT_EXPIRY", "1h", time.Second, 7*24*time.Hour)
 	c.ShutdownTimeout = parseDuration("SHUTDOWN_TIMEOUT", "15s", 0, 10*time.Minute)
 	c.SweepInterval = parseDuration("SWEEP_INTERVAL", "15s", time.Second, time.Hour)
+	c.CreateTimeout = parseDuration("ORCHESTRATE_CREATE_TIMEOUT", "8s", time.Second, time.Minute)
 
 	connsRaw := get("DATABASE_MAX_CONNS", "20")
 	conns, err := strconv.ParseInt(connsRaw, 10, 32)

@@ -29,6 +29,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"UseSandbox", c.UseSandbox(), true},
 		{"OrchestrateMCC", c.OrchestrateMCC, 5999},
 		{"PaymentExpiry", c.PaymentExpiry, time.Hour},
+		{"CreateTimeout", c.CreateTimeout, 8 * time.Second},
 		{"SandboxAddr", c.SandboxAddr, ":8081"},
 		{"AdminUsername", c.AdminUsername, "admin"},
 		{"AdminPassword", c.AdminPassword, "admin"},

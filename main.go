@@ -100,8 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Expiry:       cfg.PaymentExpiry,
 		Description:  cfg.StoreName,
 		LinkOrigin:   cfg.OrchestrateBaseURL,
-		RequireHTTPS: cfg.Production(),
-		Metrics:      metrics,
+		RequireHTTPS:  cfg.Production(),
+		CreateTimeout: cfg.CreateTimeout,
+		RecheckYoung:  cfg.SweepInterval,
+		Metrics:       metrics,
 	}, logger.With("component", "payments"))
 
 	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: cfg.SweepInterval}, logger.With("component", "river"))

@@ -49,6 +49,9 @@ type PaymentsConfig struct {
 	RequireHTTPS bool // refuse http payment links (production)
 	// CreateTimeout bounds one create call, so a shopper hears back within seconds.
 	CreateTimeout time.Duration
+	// RecheckYoung is how often the sweeper re-reads an attempt in its first two
+	// minutes, while the shopper is most likely paying (default 20s).
+	RecheckYoung time.Duration
 	// Metrics counts confirmations and transitions; nil counts nothing.
 	Metrics *Metrics
 }
@@ -72,6 +75,9 @@ func NewPayments(pool *pgxpool.Pool, api PaymentsAPI, cfg PaymentsConfig, logger
 	if cfg.CreateTimeout == 0 {
 		cfg.CreateTimeout = 8 * time.Second
 	}
+	if cfg.RecheckYoung == 0 {
+		cfg.RecheckYoung = 20 * time.Second
+	}
 	return &Payments{pool: pool, api: api, cfg: cfg, logger: logger}
 }
 
@@ -87,7 +93,7 @@ func (p *Payments) Start(ctx context.Context, orderID int64) (string, error) {
 	// The work outlives a cancelled request: the shopper who double-clicked is
 	// waiting on the same result through another request.
 	v, err, _ := p.starts.Do(strconv.FormatInt(orderID, 10), func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.CreateTimeout+5*time.Second)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.startTimeout())
 		defer cancel()
 		return p.start(ctx, orderID)
 	})
@@ -115,7 +121,7 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 		case live.Status == AttemptOpen:
 			return p.checkLink(live)
 		case live.Status == AttemptCreating:
-			if time.Since(live.CreatedAt) > p.cfg.CreateTimeout+30*time.Second {
+			if time.Since(live.CreatedAt) > p.orphanedAfter() {
 				// Whoever was creating it died; reconciliation will look it up.
 				if err := p.markUnknown(ctx, live.ID, "the app stopped while creating the payment"); err != nil {
 					return "", err
@@ -142,6 +148,14 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 	}
 	return "", fmt.Errorf("order %d: no stable payment attempt: %w", orderID, ErrPaymentUnavailable)
 }
+
+// startTimeout bounds one Start: the create call plus the database work around it.
+func (p *Payments) startTimeout() time.Duration { return 2 * p.cfg.CreateTimeout }
+
+// orphanedAfter is the age past which an attempt still marked creating cannot have
+// a live creator any more (every Start ends within startTimeout): the instance
+// creating it died, and the payment must be looked up instead.
+func (p *Payments) orphanedAfter() time.Duration { return p.startTimeout() + 2*time.Second }
 
 // liveAttempt returns the order's creating or open attempt, or nil.
 func (p *Payments) liveAttempt(ctx context.Context, orderID int64) (*Attempt, error) {

@@ -128,11 +128,11 @@ func (p *Payments) attemptFromMetadata(ctx context.Context, pay *orchestrate.Pay
 }
 
 // nextCheck is when the sweeper should next read an attempt of the given age:
-// soon while a shopper is likely paying, then less and less often.
-func nextCheck(age time.Duration) time.Duration {
+// every young interval while a shopper is likely paying, then less and less often.
+func nextCheck(age, young time.Duration) time.Duration {
 	switch {
 	case age < 2*time.Minute:
-		return 20 * time.Second
+		return young
 	case age < 10*time.Minute:
 		return time.Minute
 	case age < time.Hour:
@@ -159,6 +159,13 @@ func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID st
 		return err
 	}
 	age := time.Since(created)
+	if status == AttemptCreating && paymentID == nil {
+		// Due only once orphaned (DueAttempts) and its payment is not found (yet):
+		// it is unknown now, so a shopper paying again looks it up before creating.
+		if err := p.setAttemptStatus(ctx, attemptID, AttemptUnknown, "sweep", "the app stopped while creating the payment"); err != nil {
+			return err
+		}
+	}
 	if status == AttemptUnknown && paymentID == nil && age > p.cfg.Expiry+time.Hour {
 		return p.setAttemptStatus(ctx, attemptID, AttemptCreateFailed, "sweep", "no payment found for this attempt long after it would have expired")
 	}
@@ -166,7 +173,7 @@ func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID st
 		UPDATE payment_attempts SET next_check_at = CASE
 			WHEN expires_at IS NOT NULL AND expires_at > now() THEN least(now() + $2::interval, expires_at + interval '5 seconds')
 			ELSE now() + $2::interval END
-		WHERE id = $1`, attemptID, nextCheck(age))
+		WHERE id = $1`, attemptID, nextCheck(age, p.cfg.RecheckYoung))
 	return err
 }
 
@@ -178,11 +185,11 @@ func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error)
 		WHERE id IN (
 			SELECT id FROM payment_attempts
 			WHERE status IN ('creating', 'open', 'unknown') AND next_check_at <= now()
-			  AND (status <> 'creating' OR created_at < now() - interval '1 minute')
+			  AND (status <> 'creating' OR created_at < now() - $2::interval)
 			ORDER BY next_check_at
 			LIMIT $1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING id::text`, limit)
+		RETURNING id::text`, limit, p.orphanedAfter())
 	if err != nil {
 		return nil, fmt.Errorf("due attempts: %w", err)
 	}

@@ -18,6 +18,11 @@ type JobsConfig struct {
 	Workers       int           // concurrent jobs per instance
 	SweepInterval time.Duration // how often the leader sweeps for due attempts
 	SweepBatch    int           // attempts queued per sweep
+	// JobTimeout bounds one job (default 1m). RescueAfter is when a job still
+	// marked running — its instance was killed — is run again (default 2m; River's
+	// own default is an hour, long for a payment a shopper is waiting on).
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
 }
 
 // NewJobs returns the River client that runs reconciliation: webhook-driven
@@ -34,6 +39,12 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	if cfg.SweepBatch == 0 {
 		cfg.SweepBatch = 1000
 	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = time.Minute
+	}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = 2 * time.Minute
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -49,7 +60,9 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
-		Logger: logger,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		Logger:               logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
