@@ -32,6 +32,7 @@ type app struct {
 	sandbox    *httptest.Server
 	sandboxKey string
 	srv        *httptest.Server // the app over HTTP, for shoppers
+	sb         *testSandbox
 }
 
 const (
@@ -47,11 +48,47 @@ func newApp(t *testing.T) *app {
 
 func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 	t.Helper()
+	return newAppWith(t, pool, appOptions{})
+}
+
+// appOptions vary the app for reconciliation tests; the zero value is the app as
+// the handler tests use it.
+type appOptions struct {
+	// api wraps the Orchestrate client the payments use, to hold or observe calls.
+	api func(orders.PaymentsAPI) orders.PaymentsAPI
+	// sweep is the sweeper's interval, which is also how often young attempts are
+	// re-read; zero leaves the sweeper effectively off (an hour).
+	sweep time.Duration
+	// webhookRetry is the sandbox's first webhook retry delay (default 1s).
+	webhookRetry time.Duration
+}
+
+// newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
+// to it.
+func newAppWith(t *testing.T, pool *pgxpool.Pool, opts appOptions) *app {
+	t.Helper()
+	sb := startSandbox(t, opts)
+	a := newInstance(t, pool, sb, opts)
+	if err := sb.sb.RegisterWebhook(a.server(t).URL+"/webhooks/orchestrate", testWebhookSecret); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// testSandbox is an Orchestrate sandbox served over HTTP for the length of a test.
+type testSandbox struct {
+	srv *httptest.Server
+	sb  *sandbox.Server
+}
+
+func startSandbox(t *testing.T, opts appOptions) *testSandbox {
+	t.Helper()
 	// The sandbox needs its own URL before it can build payment links.
 	var sbHandler http.Handler
 	sbServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sbHandler.ServeHTTP(w, r) }))
 	t.Cleanup(sbServer.Close)
-	sb, err := sandbox.New(sandbox.Config{APIKey: testAPIKey, BaseURL: sbServer.URL, MerchantName: "Field Kettle"})
+	sb, err := sandbox.New(sandbox.Config{APIKey: testAPIKey, BaseURL: sbServer.URL, MerchantName: "Field Kettle",
+		WebhookRetryBase: opts.webhookRetry, WebhookMaxAttempts: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,28 +97,44 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = sb.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return &testSandbox{srv: sbServer, sb: sb}
+}
 
-	client, err := orchestrate.NewClient(sbServer.URL, testAPIKey, orchestrate.WithRetry(2, time.Millisecond, 10*time.Millisecond))
+// newInstance is one instance of the app — payments, River workers and the Echo
+// routes — over pool, talking to the sandbox sb. Several may share a database.
+func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOptions) *app {
+	t.Helper()
+	client, err := orchestrate.NewClient(sb.srv.URL, testAPIKey, orchestrate.WithRetry(2, time.Millisecond, 10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sandboxURL := mustURL(t, sbServer.URL)
+	var api orders.PaymentsAPI = client
+	if opts.api != nil {
+		api = opts.api(client)
+	}
+	sweep := opts.sweep
+	if sweep == 0 {
+		sweep = time.Hour
+	}
+	sandboxURL := mustURL(t, sb.srv.URL)
 	registry := prometheus.NewRegistry()
 	metrics := orders.NewMetrics(pool, nil)
 	registry.MustRegister(metrics)
-	payments := orders.NewPayments(pool, client, orders.PaymentsConfig{
+	payments := orders.NewPayments(pool, api, orders.PaymentsConfig{
 		PublicURL:     mustURL(t, "http://shop.test"),
 		MCC:           5999,
 		Expiry:        time.Hour,
 		Description:   "Field Kettle",
 		LinkOrigin:    sandboxURL,
 		CreateTimeout: 3 * time.Second,
+		RecheckYoung:  sweep,
 		Metrics:       metrics,
 	}, nil)
-	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: time.Hour}, nil)
+	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: sweep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	if err := jobs.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +142,7 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 		defer stop()
 		_ = jobs.Stop(stopCtx)
+		cancel()
 	})
 	e := handlers.New(handlers.Config{
 		StoreName:      "Field Kettle",
@@ -104,11 +158,7 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),
 	})
-	a := &app{e: e, pool: pool, sandbox: sbServer, sandboxKey: testAPIKey}
-	if err := sb.RegisterWebhook(a.server(t).URL+"/webhooks/orchestrate", testWebhookSecret); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb}
 }
 
 // readiness is the app's readiness check over pool, as main builds it.
