@@ -244,9 +244,9 @@ func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Attempt, err
 			return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotPayable)
 		}
 		rows, err := tx.Query(ctx, `
-			INSERT INTO payment_attempts (id, order_id, amount_minor, currency)
-			VALUES (gen_random_uuid(), $1, $2, $3)
-			RETURNING `+attemptColumns, o.ID, o.TotalMinor, o.Currency)
+			INSERT INTO payment_attempts (id, order_id, amount_minor, currency, next_check_at)
+			VALUES (gen_random_uuid(), $1, $2, $3, now() + $4::interval)
+			RETURNING `+attemptColumns, o.ID, o.TotalMinor, o.Currency, p.cfg.RecheckYoung)
 		if err != nil {
 			return fmt.Errorf("new attempt: %w", err)
 		}
