@@ -95,11 +95,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	registry.MustRegister(metrics)
 	orderStore := orders.NewOrders(pool).WithMetrics(metrics)
 	payments := orders.NewPayments(pool, client, orders.PaymentsConfig{
-		PublicURL:    cfg.PublicURL,
-		MCC:          cfg.OrchestrateMCC,
-		Expiry:       cfg.PaymentExpiry,
-		Description:  cfg.StoreName,
-		LinkOrigin:   cfg.OrchestrateBaseURL,
+		PublicURL:     cfg.PublicURL,
+		MCC:           cfg.OrchestrateMCC,
+		Expiry:        cfg.PaymentExpiry,
+		Description:   cfg.StoreName,
+		LinkOrigin:    cfg.OrchestrateBaseURL,
 		RequireHTTPS:  cfg.Production(),
 		CreateTimeout: cfg.CreateTimeout,
 		RecheckYoung:  cfg.SweepInterval,
