@@ -66,7 +66,7 @@ func New(cfg Config, deps Deps) *echo.Echo {
 	h := &handler{cfg: cfg, deps: deps}
 	h.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "webhooks_received_total",
-		Help: "Orchestrate webhook deliveries, by event type and result (accepted, duplicate, invalid, rejected).",
+		Help: "Orchestrate webhook deliveries, by event type and result (accepted, duplicate, invalid, rejected, unavailable).",
 	}, []string{"type", "result"})
 	if cfg.Registry != nil {
 		cfg.Registry.MustRegister(h.webhooks)

@@ -50,6 +50,7 @@ func (h *handler) webhook(c echo.Context) error {
 	r, err := h.deps.Webhooks.Receive(c.Request().Context(), body, headers)
 	if err != nil {
 		logger(c).Error("webhook not stored; asking Orchestrate to retry", "error", err)
+		h.webhookMetric("", "unavailable")
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "temporarily unavailable").SetInternal(err)
 	}
 	eventType := ""
