@@ -42,6 +42,7 @@ type Config struct {
 	PaymentExpiry            time.Duration // PAYMENT_EXPIRY: expires_in of each payment
 	SweepInterval            time.Duration // SWEEP_INTERVAL: how often open payments are re-read
 	CreateTimeout            time.Duration // ORCHESTRATE_CREATE_TIMEOUT: how long a shopper waits for a payment
+	JobRescueAfter           time.Duration // JOB_RESCUE_AFTER: when a crashed instance's job runs again
 
 	SandboxAddr       string   // SANDBOX_ADDR
 	SandboxPublicURL  *url.URL // SANDBOX_PUBLIC_URL
@@ -135,6 +136,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c.ShutdownTimeout = parseDuration("SHUTDOWN_TIMEOUT", "15s", 0, 10*time.Minute)
 	c.SweepInterval = parseDuration("SWEEP_INTERVAL", "15s", time.Second, time.Hour)
 	c.CreateTimeout = parseDuration("ORCHESTRATE_CREATE_TIMEOUT", "8s", time.Second, time.Minute)
+	c.JobRescueAfter = parseDuration("JOB_RESCUE_AFTER", "2m", time.Second, 24*time.Hour)
 
 	connsRaw := get("DATABASE_MAX_CONNS", "20")
 	conns, err := strconv.ParseInt(connsRaw, 10, 32)

@@ -30,6 +30,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"OrchestrateMCC", c.OrchestrateMCC, 5999},
 		{"PaymentExpiry", c.PaymentExpiry, time.Hour},
 		{"CreateTimeout", c.CreateTimeout, 8 * time.Second},
+		{"JobRescueAfter", c.JobRescueAfter, 2 * time.Minute},
 		{"SandboxAddr", c.SandboxAddr, ":8081"},
 		{"AdminUsername", c.AdminUsername, "admin"},
 		{"AdminPassword", c.AdminPassword, "admin"},

@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Metrics:       metrics,
 	}, logger.With("component", "payments"))
 
-	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: cfg.SweepInterval}, logger.With("component", "river"))
+	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: cfg.SweepInterval, RescueAfter: cfg.JobRescueAfter}, logger.With("component", "river"))
 	if err != nil {
 		return err
 	}

@@ -147,16 +147,28 @@ func nextCheck(age, young time.Duration) time.Duration {
 // create outcome is unknown and whose payment still cannot be found long after it
 // would have expired is closed as create_failed.
 func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID string) error {
-	if _, err := p.Confirm(ctx, attemptID, "sweep", sourceID); err != nil {
+	var started time.Time
+	if err := p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&started); err != nil {
+		return err
+	}
+	applied, err := p.Confirm(ctx, attemptID, "sweep", sourceID)
+	if err != nil {
 		return err
 	}
 	var status AttemptStatus
 	var created time.Time
 	var paymentID *string
-	err := p.pool.QueryRow(ctx, `SELECT status, created_at, orchestrate_payment_id FROM payment_attempts WHERE id = $1`, attemptID).
+	err = p.pool.QueryRow(ctx, `SELECT status, created_at, orchestrate_payment_id FROM payment_attempts WHERE id = $1`, attemptID).
 		Scan(&status, &created, &paymentID)
 	if err != nil {
 		return err
+	}
+	if applied != nil && paymentID != nil {
+		// The payment just read covers every delivery about it received before the
+		// read, including one whose job died with its instance.
+		if err := p.MarkWebhooksProcessed(ctx, *paymentID, started, "confirmed by sweep"); err != nil {
+			return err
+		}
 	}
 	age := time.Since(created)
 	if status == AttemptCreating && paymentID == nil {
@@ -178,10 +190,12 @@ func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID st
 }
 
 // DueAttempts returns up to limit live attempts whose next check is due, and
-// pushes their next check a minute ahead so a slow queue does not re-queue them.
+// pushes their next check ahead (a lease of five young intervals, at most a
+// minute) so a slow queue does not re-queue them; the confirmation re-schedules it.
 func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error) {
+	lease := min(time.Minute, max(5*time.Second, 5*p.cfg.RecheckYoung))
 	rows, err := p.pool.Query(ctx, `
-		UPDATE payment_attempts SET next_check_at = now() + interval '1 minute'
+		UPDATE payment_attempts SET next_check_at = now() + $3::interval
 		WHERE id IN (
 			SELECT id FROM payment_attempts
 			WHERE status IN ('creating', 'open', 'unknown') AND next_check_at <= now()
@@ -189,7 +203,7 @@ func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error)
 			ORDER BY next_check_at
 			LIMIT $1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING id::text`, limit, p.orphanedAfter())
+		RETURNING id::text`, limit, p.orphanedAfter(), lease)
 	if err != nil {
 		return nil, fmt.Errorf("due attempts: %w", err)
 	}

@@ -18,7 +18,7 @@ type JobsConfig struct {
 	Workers       int           // concurrent jobs per instance
 	SweepInterval time.Duration // how often the leader sweeps for due attempts
 	SweepBatch    int           // attempts queued per sweep
-	// JobTimeout bounds one job (default 1m). RescueAfter is when a job still
+	// JobTimeout bounds one job (default 1m or RescueAfter if less). RescueAfter is when a job still
 	// marked running — its instance was killed — is run again (default 2m; River's
 	// own default is an hour, long for a payment a shopper is waiting on).
 	JobTimeout  time.Duration
@@ -39,11 +39,11 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	if cfg.SweepBatch == 0 {
 		cfg.SweepBatch = 1000
 	}
-	if cfg.JobTimeout == 0 {
-		cfg.JobTimeout = time.Minute
-	}
 	if cfg.RescueAfter == 0 {
 		cfg.RescueAfter = 2 * time.Minute
+	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = min(time.Minute, cfg.RescueAfter)
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -1,0 +1,450 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orchestrate-checkout/checkout/internal/testdb"
+	"github.com/orchestrate-checkout/checkout/orchestrate"
+	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
+)
+
+// The crash tests run the real binary and kill it with SIGKILL at the two worst
+// moments of a payment, then restart it and check that every order converges to
+// the sandbox's truth with no payment lost and none created twice.
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// appBinary builds the app once per test run.
+func appBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "checkout-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "checkout")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// holdingProxy stands between the app and the sandbox. Armed, it holds one kind
+// of request without answering, so the test can kill the app at that moment.
+type holdingProxy struct {
+	next    *httputil.ReverseProxy
+	mu      sync.Mutex
+	mode    string        // "create-before", "create-after" or "get"; "" passes everything
+	held    chan string   // receives the mode when a request is held
+	release chan struct{} // closed to let held requests go (the app is dead by then)
+}
+
+// arm holds requests of mode from now on; "" lets every request through,
+// including those held so far.
+func (p *holdingProxy) arm(mode string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.release != nil && mode == "" {
+		close(p.release)
+		p.release = nil
+	}
+	if p.release == nil && mode != "" {
+		p.release = make(chan struct{})
+	}
+	p.mode = mode
+}
+
+func (p *holdingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	mode := p.mode
+	create := r.Method == http.MethodPost && r.URL.Path == "/api/v1/payments"
+	get := r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/payments")
+	if (create && strings.HasPrefix(mode, "create")) || (get && mode == "get") {
+		if create {
+			p.mode = "" // one create is enough; the release channel stays for it
+		}
+		release := p.release
+		p.mu.Unlock()
+		if mode == "create-after" {
+			// Orchestrate creates the payment; its answer never reaches the app.
+			p.next.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		select {
+		case p.held <- mode:
+		default:
+		}
+		select { // until the app dies or the test lets go
+		case <-r.Context().Done():
+		case <-release:
+		}
+		return
+	}
+	p.mu.Unlock()
+	p.next.ServeHTTP(w, r)
+}
+
+// crashEnv is a database, a sandbox behind a holding proxy, and the app binary.
+type crashEnv struct {
+	t        *testing.T
+	pool     *pgxpool.Pool
+	proxy    *holdingProxy
+	proxyURL string
+	appURL   string
+	env      []string
+	cmd      *exec.Cmd
+	log      *os.File
+}
+
+const crashAPIKey, crashSecret = "sk_crash_test", "whsec_crash_test"
+
+func newCrashEnv(t *testing.T) *crashEnv {
+	t.Helper()
+	db := testdb.New(t)
+	port := freePort(t)
+	c := &crashEnv{t: t, pool: db.Pool, appURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+
+	c.proxy = &holdingProxy{held: make(chan string, 1)}
+	proxySrv := httptest.NewServer(c.proxy)
+	t.Cleanup(proxySrv.Close)
+	t.Cleanup(func() { c.proxy.arm("") }) // before Close: let held requests go
+	c.proxyURL = proxySrv.URL
+	sb, err := sandbox.New(sandbox.Config{APIKey: crashAPIKey, BaseURL: proxySrv.URL, MerchantName: "Field Kettle",
+		WebhookRetryBase: 100 * time.Millisecond, WebhookMaxAttempts: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbSrv := httptest.NewServer(sb.Handler())
+	t.Cleanup(sbSrv.Close)
+	target, _ := url.Parse(sbSrv.URL)
+	c.proxy.next = httputil.NewSingleHostReverseProxy(target)
+	if err := sb.RegisterWebhook(c.appURL+"/webhooks/orchestrate", crashSecret); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = sb.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	c.env = append(os.Environ(),
+		"APP_ENV=development",
+		"ADDR=127.0.0.1:"+fmt.Sprint(port),
+		"PUBLIC_URL="+c.appURL,
+		"DATABASE_URL="+db.URL,
+		"ORCHESTRATE_API_KEY="+crashAPIKey,
+		"ORCHESTRATE_BASE_URL="+proxySrv.URL,
+		"ORCHESTRATE_WEBHOOK_SECRET="+crashSecret,
+		"ORCHESTRATE_CREATE_TIMEOUT=2s",
+		"SWEEP_INTERVAL=1s",
+		"JOB_RESCUE_AFTER=5s",
+		"LOG_LEVEL=debug",
+	)
+	c.log, err = os.CreateTemp("", "checkout-log-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(c.log.Name())
+			t.Logf("app log:\n%s", b)
+		}
+		c.log.Close()
+		os.Remove(c.log.Name())
+	})
+	return c
+}
+
+// start runs the app and waits until it is ready.
+func (c *crashEnv) start() {
+	c.t.Helper()
+	c.cmd = exec.Command(appBinary(c.t))
+	c.cmd.Env = c.env
+	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	cmd := c.cmd
+	c.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(c.appURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the app did not become ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL: no shutdown, no deferred work, exactly as a crash.
+func (c *crashEnv) kill() {
+	c.t.Helper()
+	if err := c.cmd.Process.Kill(); err != nil {
+		c.t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+}
+
+func (c *crashEnv) count(query string, args ...any) int {
+	c.t.Helper()
+	var n int
+	if err := c.pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		c.t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func (c *crashEnv) eventually(what string, cond func() bool) {
+	c.t.Helper()
+	// A restarted instance waits out the dead leader's lease (River: about 15 s)
+	// before it sweeps.
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// sandboxPayments lists the payments Orchestrate holds.
+func (c *crashEnv) sandboxPayments() []orchestrate.Payment {
+	c.t.Helper()
+	client, err := orchestrate.NewClient(c.proxyURL, crashAPIKey)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	list, err := client.ListPayments(context.Background(), &orchestrate.ListPaymentsParams{Page: 1, PerPage: 100})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return list.Items
+}
+
+// crashShopper is a browser: cookies kept, redirects not followed.
+type crashShopper struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func (c *crashEnv) shopper() *crashShopper {
+	jar, _ := cookiejar.New(nil)
+	return &crashShopper{t: c.t, base: c.appURL, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// post submits a form with the CSRF token from the cookie; a transport error
+// (the app died mid-request) is returned, not fatal.
+func (s *crashShopper) post(path string, form url.Values) (*http.Response, error) {
+	u, _ := url.Parse(s.base)
+	token := ""
+	for range 2 {
+		for _, ck := range s.c.Jar.Cookies(u) {
+			if ck.Name == "_csrf" {
+				token = ck.Value
+			}
+		}
+		if token != "" {
+			break
+		}
+		resp, err := s.c.Get(s.base + "/")
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+	}
+	form.Set("_csrf", token)
+	resp, err := s.c.PostForm(s.base+path, form)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, nil
+}
+
+// checkoutAsync fills the cart and submits checkout in the background; the
+// answer may never come.
+func (c *crashEnv) checkoutAsync(s *crashShopper) {
+	c.t.Helper()
+	var productID string
+	if err := c.pool.QueryRow(context.Background(), `SELECT id::text FROM products WHERE slug = 'enamel-mug'`).Scan(&productID); err != nil {
+		c.t.Fatal(err)
+	}
+	resp, err := s.post("/cart/items", url.Values{"product_id": {productID}, "quantity": {"1"}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		c.t.Fatalf("add to cart: %v %v", resp, err)
+	}
+	go func() { _, _ = s.post("/checkout", url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}) }()
+}
+
+func payOnHostedPage(t *testing.T, link string) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(strings.TrimSuffix(link, "/collection")+"/pay", url.Values{"card_number": {"4242424242424242"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("pay on the hosted page = %d", resp.StatusCode)
+	}
+}
+
+// TestKilledBeforePaymentIDStored kills the app after the order and its attempt
+// are committed but before Orchestrate's answer is stored: once when the payment
+// was created (the answer was lost with the process), once when the request
+// never reached Orchestrate.
+func TestKilledBeforePaymentIDStored(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		mode           string
+		paymentsBefore int
+	}{
+		{"create-after", 1},
+		{"create-before", 0},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			c := newCrashEnv(t)
+			c.start()
+			s := c.shopper()
+			c.proxy.arm(tc.mode)
+			c.checkoutAsync(s)
+			<-c.proxy.held
+			c.kill()
+			c.proxy.arm("")
+
+			if n := c.count(`SELECT count(*) FROM payment_attempts WHERE status = 'creating' AND orchestrate_payment_id IS NULL`); n != 1 {
+				t.Fatalf("%d attempts left creating by the crash, want 1", n)
+			}
+			if n := len(c.sandboxPayments()); n != tc.paymentsBefore {
+				t.Fatalf("sandbox holds %d payments after the crash, want %d", n, tc.paymentsBefore)
+			}
+			var ref string
+			if err := c.pool.QueryRow(context.Background(), `SELECT public_ref FROM orders`).Scan(&ref); err != nil {
+				t.Fatal(err)
+			}
+
+			c.start()
+			// The sweeper finds the orphaned attempt: it adopts the payment that was
+			// created, or marks the attempt unknown when there is none.
+			c.eventually("the sweeper to resolve the orphaned attempt", func() bool {
+				return c.count(`SELECT count(*) FROM payment_attempts WHERE status = 'creating'`) == 0
+			})
+			// The shopper pays again from the order page and is sent to the one
+			// payment: the one that survived the crash, or a new one.
+			resp, err := s.post("/orders/"+ref+"/pay", url.Values{})
+			if err != nil || resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("pay again: %v %v", resp, err)
+			}
+			link := resp.Header.Get("Location")
+			payments := c.sandboxPayments()
+			if len(payments) != 1 {
+				t.Fatalf("sandbox holds %d payments after paying again, want 1", len(payments))
+			}
+			if payments[0].PaymentLink != link {
+				t.Fatalf("pay again sent the shopper to %q, not the payment %q", link, payments[0].PaymentLink)
+			}
+			payOnHostedPage(t, link)
+			c.eventually("the order to be paid", func() bool {
+				return c.count(`SELECT count(*) FROM orders WHERE status = 'paid'`) == 1
+			})
+			if n := c.count(`SELECT count(*) FROM order_events WHERE subject = 'order' AND to_status = 'paid'`); n != 1 {
+				t.Errorf("%d paid transitions, want 1", n)
+			}
+			if n := c.count(`SELECT count(*) FROM payment_attempts WHERE status = 'completed' AND applied`); n != 1 {
+				t.Errorf("%d applied completed attempts, want 1", n)
+			}
+		})
+	}
+}
+
+// TestKilledAfterWebhookStored kills the app after a payment.succeeded delivery
+// is in the inbox (answered 200) but before its processing read the payment.
+// After the restart the order is paid once and the delivery is accounted for.
+func TestKilledAfterWebhookStored(t *testing.T) {
+	t.Parallel()
+	c := newCrashEnv(t)
+	c.start()
+	s := c.shopper()
+	c.checkoutAsync(s)
+	c.eventually("the payment to be created and its payment.created processed", func() bool {
+		return c.count(`SELECT count(*) FROM webhook_events WHERE event_type = 'payment.created' AND processed_at IS NOT NULL`) == 1
+	})
+	var link string
+	if err := c.pool.QueryRow(context.Background(), `SELECT payment_link FROM payment_attempts`).Scan(&link); err != nil {
+		t.Fatal(err)
+	}
+
+	c.proxy.arm("get") // every read of a payment now hangs
+	payOnHostedPage(t, link)
+	c.eventually("payment.succeeded to be stored", func() bool {
+		return c.count(`SELECT count(*) FROM webhook_events WHERE event_type = 'payment.succeeded'`) == 1
+	})
+	<-c.proxy.held
+	c.kill()
+	c.proxy.arm("")
+	if n := c.count(`SELECT count(*) FROM webhook_events WHERE event_type = 'payment.succeeded' AND processed_at IS NULL`); n != 1 {
+		t.Fatalf("the delivery was processed before the crash; the test did not hit its moment")
+	}
+	if n := c.count(`SELECT count(*) FROM orders WHERE status = 'paid'`); n != 0 {
+		t.Fatalf("the order was paid before the crash; the test did not hit its moment")
+	}
+
+	c.start()
+	c.eventually("the order to be paid after the restart", func() bool {
+		return c.count(`SELECT count(*) FROM orders WHERE status = 'paid'`) == 1
+	})
+	c.eventually("the stored delivery to be accounted for", func() bool {
+		return c.count(`SELECT count(*) FROM webhook_events WHERE processed_at IS NULL`) == 0
+	})
+	if n := c.count(`SELECT count(*) FROM order_events WHERE subject = 'order' AND to_status = 'paid'`); n != 1 {
+		t.Errorf("%d paid transitions, want 1", n)
+	}
+	if n := len(c.sandboxPayments()); n != 1 {
+		t.Errorf("sandbox holds %d payments, want 1", n)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
