@@ -37,6 +37,7 @@ type app struct {
 	DB         *testdb.DB
 	Artifacts  string // test-artifacts/e2e/<TestName>: screenshots, app.log, …
 	logPath    string
+	testName   string // the test that started the app
 }
 
 // startApp starts the app as `make run` wires it — no ORCHESTRATE_API_KEY, so
@@ -56,6 +57,7 @@ func startApp(t *testing.T, env ...string) *app {
 		DB:         db,
 		Artifacts:  artifacts,
 		logPath:    filepath.Join(artifacts, "app.log"),
+		testName:   t.Name(),
 	}
 
 	logFile, err := os.Create(a.logPath)

@@ -59,6 +59,7 @@ type browser struct {
 	app   *app
 	ctx   context.Context // the tab
 	phone bool
+	dir   string // where screenshots and failure artifacts go
 
 	origins []string // the app's origins (shop and sandbox): their requests must not fail
 
@@ -85,6 +86,10 @@ func newBrowser(t *testing.T, a *app, opts ...browserOption) *browser {
 	b := &browser{t: t, app: a, origins: []string{a.URL, a.SandboxURL}, requests: map[network.RequestID]*network.Request{}}
 	for _, o := range opts {
 		o(b)
+	}
+	b.dir = a.Artifacts
+	if t.Name() != a.testName { // a subtest sharing its parent's app
+		b.dir = artifactsDir(t)
 	}
 
 	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -361,7 +366,17 @@ func (b *browser) checkpoint(name string) {
 	n := b.step
 	b.mu.Unlock()
 	b.screenshot(fmt.Sprintf("%02d-%s.png", n, name))
+	if problems := b.pageProblems(); len(problems) > 0 {
+		b.t.Fatalf("step %02d-%s on %s:\n  %s", n, name, b.location(), strings.Join(problems, "\n  "))
+	}
+}
 
+// pageProblems returns what is wrong with the page: the console errors, CSP
+// violations and failed requests of ours recorded since it was last called,
+// serious or critical axe violations, and on a phone anything wider than the
+// screen.
+func (b *browser) pageProblems() []string {
+	b.t.Helper()
 	var problems []string
 	for _, v := range b.axe() {
 		problems = append(problems, "accessibility: "+v)
@@ -372,19 +387,17 @@ func (b *browser) checkpoint(name string) {
 		}
 	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	problems = append(b.problems, problems...)
 	b.problems = nil
-	b.mu.Unlock()
-	if len(problems) > 0 {
-		b.t.Fatalf("step %02d-%s on %s:\n  %s", n, name, b.location(), strings.Join(problems, "\n  "))
-	}
+	return problems
 }
 
 // screenshot saves the whole page as a PNG in the artifacts folder.
 func (b *browser) screenshot(file string) {
 	b.t.Helper()
 	png := run(b, "screenshot", chromedp.FullScreenshot(100))
-	if err := os.WriteFile(filepath.Join(b.app.Artifacts, file), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.dir, file), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -445,7 +458,7 @@ func (b *browser) saveFailureArtifacts() {
 	if !b.t.Failed() {
 		return
 	}
-	dir := b.app.Artifacts
+	dir := b.dir
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	var errs []error
@@ -467,4 +480,42 @@ func (b *browser) saveFailureArtifacts() {
 		b.t.Logf("saving the failure artifacts: %v", err)
 	}
 	b.t.Logf("screenshots, page HTML and console log of the failure are in %s (page %s)", dir, b.location())
+}
+
+// reloadUntil reloads the page every half second until an element matching sel
+// is in it, for up to timeout — what a person waiting for a page to change does.
+func (b *browser) reloadUntil(sel string, timeout time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		b.navigate("reload", chromedp.Reload())
+		if eval[bool](b, "look for "+sel, fmt.Sprintf(`document.querySelector(%q) !== null`, sel)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s did not appear within %s of reloading %s", sel, timeout, b.location())
+		}
+		<-tick.C
+	}
+}
+
+// evalVoid is an action that evaluates expr in the page and ignores its result.
+func evalVoid(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](expr)
+}
+
+// poll calls cond every 100ms until it returns true, for up to stepTimeout.
+func (b *browser) poll(what string, cond func() bool) {
+	b.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waited %s for %s", stepTimeout, what)
+		}
+		<-tick.C
+	}
 }
