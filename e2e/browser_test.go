@@ -287,28 +287,43 @@ func (b *browser) open(path string) {
 	}
 }
 
+// mustHave fails the test at once, naming sel and the page, when the loaded
+// page has no element matching sel. The actions below call it first: chromedp's
+// queries would otherwise wait for the element until the step times out. (Use
+// waitVisible for what appears later, such as an htmx update.)
+func (b *browser) mustHave(sel string) {
+	b.t.Helper()
+	if !eval[bool](b, "look for "+sel, fmt.Sprintf(`document.querySelector(%q) !== null`, sel)) {
+		b.t.Fatalf("the page %s has no %s", b.location(), sel)
+	}
+}
+
 // click clicks the first element matching the CSS selector sel and waits for the
 // page it loads; it returns that page's status.
 func (b *browser) click(sel string) int64 {
 	b.t.Helper()
+	b.mustHave(sel)
 	return b.navigate("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
 // typeInto clears the field matching sel and types text into it, key by key.
 func (b *browser) typeInto(sel, text string) {
 	b.t.Helper()
+	b.mustHave(sel)
 	b.do("type into "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // text returns the visible text of the first element matching sel.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
+	b.mustHave(sel)
 	return strings.TrimSpace(run(b, "read "+sel, chromedp.Text(chromedp.CSS(sel))))
 }
 
 // value returns the value of the form field matching sel.
 func (b *browser) value(sel string) string {
 	b.t.Helper()
+	b.mustHave(sel)
 	return run(b, "read the value of "+sel, chromedp.Value(chromedp.CSS(sel)))
 }
 
