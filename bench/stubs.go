@@ -1,0 +1,17 @@
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+var errNotYet = errors.New("not implemented yet")
+
+func runB2(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
+func runB4(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
+func runB5(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
+func runB6(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
+func runB7(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
+func runB8(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
+func runB11(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
+func runB12(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
