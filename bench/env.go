@@ -39,13 +39,13 @@ const (
 
 // env is what every benchmark shares: options, the bench database and a log.
 type env struct {
-	opts   *options
-	log    io.Writer
-	dbURL  string
-	pool   *pgxpool.Pool // the bench's own pool, for seeding and checks
+	opts    *options
+	log     io.Writer
+	dbURL   string
+	pool    *pgxpool.Pool // the bench's own pool, for seeding and checks
 	closers []func()
 
-	base *app // the in-process app with a 0 ms sandbox, built on first use
+	base    *app    // the in-process app with a 0 ms sandbox, built on first use
 	bareRPS float64 // B1's bare hello req/s, reused by B4 when B1 ran
 }
 

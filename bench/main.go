@@ -32,7 +32,7 @@ func main() {
 
 // options are the command's flags.
 type options struct {
-	server string        // URL of a PostgreSQL server database on which we may create databases
+	server string // URL of a PostgreSQL server database on which we may create databases
 	only   map[string]bool
 	quick  bool
 	runs   int           // runs per figure; the figure is their median

@@ -7,7 +7,6 @@ import (
 
 var errNotYet = errors.New("not implemented yet")
 
-func runB2(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB4(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB5(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB6(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
