@@ -7,7 +7,6 @@ import (
 
 var errNotYet = errors.New("not implemented yet")
 
-func runB4(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB7(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB8(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB11(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
