@@ -48,6 +48,7 @@ type env struct {
 	base    *app            // the in-process app with a 0 ms sandbox, built on first use
 	bareRPS float64         // B1's bare hello req/s, reused by B4 when B1 ran
 	b5      map[int]float64 // B5's req/s by senders, for B6 and B12
+	binary  string          // the app binary, built on first use
 }
 
 func (e *env) logf(format string, args ...any) {

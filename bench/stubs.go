@@ -9,5 +9,4 @@ var errNotYet = errors.New("not implemented yet")
 
 func runB7(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
 func runB8(ctx context.Context, e *env) ([]Row, error)  { return nil, errNotYet }
-func runB11(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
 func runB12(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
