@@ -7,5 +7,4 @@ import (
 
 var errNotYet = errors.New("not implemented yet")
 
-func runB7(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
 func runB8(ctx context.Context, e *env) ([]Row, error) { return nil, errNotYet }
