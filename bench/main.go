@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -111,6 +112,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	rep := report{Machine: env.machine(ctx), Rows: rows, Total: total, Quick: opts.quick, Runs: opts.runs, Dur: opts.dur}
 	fmt.Fprint(stdout, rep.text())
 	if opts.out != "" && (opts.only == nil) {
+		if err := os.MkdirAll(filepath.Dir(opts.out), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(opts.out, []byte(rep.markdown()), 0o644); err != nil {
 			return err
 		}
