@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; the rest are helpers.
-.PHONY: run test generate build fmt lint clean
+.PHONY: run test bench generate build fmt lint clean
 
 ARGS ?=
 
@@ -8,6 +8,9 @@ run: ## Start PostgreSQL (if needed), the sandbox and the shop on :8080
 
 test: ## Start PostgreSQL (if needed) and run every test with -race
 	@scripts/test.sh $(ARGS)
+
+bench: ## Start PostgreSQL (if needed) and run the benchmark suite; writes docs/BENCHMARKS.md (BENCH_ONLY=B3,B1, BENCH_QUICK=1)
+	@scripts/bench.sh $(ARGS)
 
 generate: ## Regenerate the *_templ.go files with the templ version pinned in go.mod
 	go tool templ generate

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/orchestrate-checkout/checkout/orchestrate"
+	"github.com/orchestrate-checkout/checkout/orders"
+)
+
+// b12Senders is the concurrency B12 compares one and three instances at.
+const b12Senders = 32
+
+// b12Orders is how many real paid orders the exactly-once check reconciles.
+const b12Orders = 30
+
+// runB12 runs B5's unique-event load against one instance of the real binary and
+// then against three (round robin) on the same database, all as child processes;
+// then it checks exactly-once: real payments completed in the sandbox, each
+// payment.succeeded event delivered twice to every instance at once, must pay
+// each order exactly once.
+func runB12(ctx context.Context, e *env) ([]Row, error) {
+	a, err := e.baseApp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ins []*instance
+	defer func() {
+		for _, in := range ins {
+			in.Stop()
+		}
+	}()
+	for range 3 {
+		in, err := e.startInstance(ctx, a.SandboxURL)
+		if err != nil {
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	urls := make([]string, len(ins))
+	for i, in := range ins {
+		urls[i] = in.URL + "/webhooks/orchestrate"
+	}
+	one, _, err := e.webhookLoad(ctx, urls[:1], b12Senders, 1)
+	if err != nil {
+		return nil, err
+	}
+	three, _, err := e.webhookLoad(ctx, urls, b12Senders, 1)
+	if err != nil {
+		return nil, err
+	}
+	ratio := three / one
+	e.logf("  %d senders: one instance %.0f req/s, three %.0f req/s", b12Senders, one, three)
+	rows := []Row{{
+		ID: "B12", What: fmt.Sprintf("webhook ack, three instances vs one, %d senders", b12Senders),
+		Figure: fmt.Sprintf("%.0f req/s (3 instances)", three), Baseline: fmt.Sprintf("%.0f req/s (1 instance)", one),
+		Ratio: fmt.Sprintf("%.2f×", ratio), Target: "> 1.0× (more, never less)", Verdict: verdict(ratio > 1.0),
+	}}
+	paid, twice, err := e.exactlyOnce(ctx, a, urls)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, Row{
+		ID: "B12", What: fmt.Sprintf("exactly-once: %d paid orders, each event delivered twice to all 3 instances", b12Orders),
+		Figure:   fmt.Sprintf("%d/%d paid; %d paid twice", paid, b12Orders, twice),
+		Baseline: "—", Ratio: "—", Target: "every order paid exactly once",
+		Verdict: verdict(paid == b12Orders && twice == 0),
+	})
+	return rows, nil
+}
+
+// exactlyOnce creates b12Orders orders with real open payments through the
+// in-process app, completes them in the sandbox, storms the instances with their
+// payment.succeeded events and waits for reconciliation. It returns how many
+// orders are paid and how many recorded more than one transition to paid.
+func (e *env) exactlyOnce(ctx context.Context, a *app, urls []string) (paid, twice int, err error) {
+	// The throughput runs queued a confirmation per fake event; drop those still
+	// waiting so the check is not stuck behind them (they would find no payment).
+	if _, err := e.pool.Exec(ctx, `DELETE FROM river_job WHERE kind = 'confirm_payment' AND state IN ('available', 'retryable', 'scheduled')`); err != nil {
+		return 0, 0, err
+	}
+	var ids []int64
+	for range b12Orders {
+		cartID := orders.NewCartID()
+		if err := a.Carts.Add(ctx, cartID, 1, 1); err != nil {
+			return 0, 0, err
+		}
+		o, err := a.Orders.CreateFromCart(ctx, cartID, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := a.Payments.Start(ctx, o.ID); err != nil {
+			return 0, 0, err
+		}
+		ids = append(ids, o.ID)
+	}
+	rows, err := e.pool.Query(ctx, `SELECT orchestrate_payment_id FROM payment_attempts WHERE order_id = ANY($1) AND status = 'open'`, ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	var payments []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return 0, 0, err
+		}
+		payments = append(payments, p)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	if len(payments) != b12Orders {
+		return 0, 0, fmt.Errorf("exactly-once: %d open payments, want %d", len(payments), b12Orders)
+	}
+	for _, p := range payments {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.SandboxURL+"/_sandbox/payments/"+p+"/complete", nil)
+		req.Header.Set("Authorization", "Bearer "+sandboxKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, 0, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			return 0, 0, fmt.Errorf("sandbox complete %s: %s", p, resp.Status)
+		}
+	}
+	// Every event twice to every instance, all at once.
+	var wg sync.WaitGroup
+	errs := make(chan error, len(payments)*len(urls)*2)
+	for i, p := range payments {
+		body := []byte(`{"id":"evt_b12_` + strconv.Itoa(i) + `_` + p + `","type":"payment.succeeded","payload":{"id":"` + p + `"}}`)
+		for range 2 {
+			for _, u := range urls {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set(orchestrate.SignatureHeader, orchestrate.Sign(body, webhookSecret))
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						errs <- err
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						errs <- fmt.Errorf("webhook: %s", resp.Status)
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return 0, 0, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM orders WHERE id = ANY($1) AND status = 'paid'`, ids).Scan(&paid); err != nil {
+			return 0, 0, err
+		}
+		if paid == b12Orders || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	err = e.pool.QueryRow(ctx, `
+		SELECT count(*) FROM (
+			SELECT order_id FROM order_events
+			WHERE order_id = ANY($1) AND subject = 'order' AND to_status = 'paid'
+			GROUP BY order_id HAVING count(*) > 1) t`, ids).Scan(&twice)
+	e.logf("  exactly-once: %d/%d orders paid, %d paid more than once", paid, b12Orders, twice)
+	return paid, twice, err
+}

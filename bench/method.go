@@ -1,0 +1,35 @@
+package main
+
+// methodText closes docs/BENCHMARKS.md: how the figures are made.
+const methodText = "## Method\n\n" +
+	"- **One process run, one machine.** `make bench` (scripts/bench.sh) finds PostgreSQL like `make test`, and `go run ./bench` " +
+	"creates a fresh `checkout_bench` database on it and migrates it. Every baseline runs in the same run as the figure it judges, " +
+	"alternating with it, so a noisy neighbour hurts both.\n" +
+	"- **Load** comes from vegeta v12 (`github.com/tsenart/vegeta/v12/lib`) used as a library over real loopback HTTP. " +
+	"*Closed loop* (maximum throughput): a fixed number of workers (16 unless the row says otherwise), each sending its next request " +
+	"as soon as the previous one answered; the figure is successful responses per second. *Constant rate* (latency): vegeta's " +
+	"`ConstantPacer` sends requests on a fixed schedule whatever the server does, so a slow response never delays the next request " +
+	"and queueing shows in the tail (no coordinated omission); latency rows are measured at 70% of the median maximum of the same " +
+	"endpoint. A run with fewer than 99% successful responses fails the benchmark instead of producing a figure.\n" +
+	"- **Medians.** Each figure is the median of 3 runs (`-runs`), each 2 s long after a 0.5 s warm-up (`-quick`: 0.5 s runs, for " +
+	"development only).\n" +
+	"- **The app** is wired in-process exactly as `main.run` wires it (same stores, `handlers.New` with every middleware, a Prometheus " +
+	"registry, request logging at info level into a discarding text handler, pool size 20) with the Orchestrate sandbox " +
+	"(memory store, webhooks off) on its own loopback port. River's workers are not started for B1–B7, so acknowledgement figures " +
+	"contain no background work. B11 and B12 run the real binary (`go build`) as child processes configured by environment, with River running.\n" +
+	"- **Baselines.** B1: a bare `net/http` handler writing `ok`. B2: `testing.Benchmark` writing the bytes the templ render produced, " +
+	"and the render at 40 lines against 20 for allocations per line. B3: a bare `net/http` mux calling the same `orders.Catalog.List` + " +
+	"`Carts.Count` (GET /) and `Carts.Get` (GET /cart) and writing a few bytes: no templates, no middleware. B4: the composed ceiling " +
+	"`1/(1/H + q/S)` with H the bare hello's req/s and S from `pgbench` running the request's q = 3 statements (ByRef, Refresh's claim, " +
+	"ByRef) as one script. B5: `pgbench -M prepared` at the same concurrency running the endpoint's own SQL as captured with a pgx " +
+	"tracer (the inbox insert, River's unique `JobInsertFastMany`, its `pg_notify`, in one transaction) with random keys; the p50 " +
+	"overhead is the app's p50 at one sender minus pgbench's average latency at one client. B6: B5's figure at 8 senders. B7: the " +
+	"sandbox's own create latency (p50 of direct client calls) and a `pgbench` commit of one row (\"2 commits\" = twice its latency); " +
+	"at 100 ms, C ÷ L. B8: K ÷ L, measured from River's `attempted_at`/`finalized_at` of the sweeper's confirm jobs, over N open " +
+	"attempts scaled down from 100,000 to fit the 10-minute budget. B11: VmHWM from `/proc/<pid>/status` of the child process after " +
+	"the load. B12: one child process vs three behind round-robin senders, on one database; exactly-once: 30 orders with real sandbox " +
+	"payments completed in the sandbox, every `payment.succeeded` delivered twice to each instance at once, then each order must have " +
+	"exactly one transition to paid.\n" +
+	"- **B9, B10** and the CSV part of B11 need the admin's orders list and CSV export (another branch); they are registered in " +
+	"`bench/registry.go` and reported as not run until it is merged.\n" +
+	"- Targets and baselines are issue #8's; a missed target stays a MISS in the table.\n"

@@ -1,0 +1,46 @@
+package main
+
+import "context"
+
+// Benchmark is one row group of the table. Run returns its rows; NotRun, when
+// set, says why the benchmark cannot run yet and the table shows that instead.
+type Benchmark struct {
+	ID     string
+	What   string
+	Target string
+	Run    func(ctx context.Context, env *env) ([]Row, error)
+	NotRun string
+}
+
+// Row is one line of the table. Verdict is PASS, MISS, "not run: …" or "ERROR: …".
+type Row struct {
+	ID, What, Figure, Baseline, Ratio, Target, Verdict string
+}
+
+// verdict is PASS when ok, else MISS.
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+const adminMissing = "admin list not merged yet"
+
+// registry lists every benchmark in the order of issue #8's table.
+func registry() []Benchmark {
+	return []Benchmark{
+		{ID: "B1", What: "framework overhead: /healthz behind the full middleware chain", Target: "≥ 0.80× req/s; p99 ≤ 1.5×", Run: runB1},
+		{ID: "B2", What: "templ render of the cart page, 20 lines (testing.B)", Target: "≤ 10× ns/op; allocs do not grow per line", Run: runB2},
+		{ID: "B3", What: "GET / and GET /cart end to end", Target: "≥ 0.70× req/s; p99 ≤ 50 ms at 70% of max", Run: runB3},
+		{ID: "B4", What: "order status poll (GET /orders/:ref/status)", Target: "≥ 0.70× of 1/(1/H + q/S)", Run: runB4},
+		{ID: "B5", What: "webhook ack, unique signed events", Target: "≥ 0.70× pgbench; p50 overhead ≤ 0.5 ms", Run: runB5},
+		{ID: "B6", What: "webhook storm, 95% duplicates", Target: "≥ 1.0× B5", Run: runB6},
+		{ID: "B7", What: "checkout POST, sandbox latency 0 ms and 100 ms", Target: "overhead p50 ≤ 2 commits + 1 ms; at 100 ms ≥ 0.90× C÷L", Run: runB7},
+		{ID: "B8", What: "sweeper confirming open attempts, sandbox latency L, K workers", Target: "≥ 0.80× K÷L", Run: runB8},
+		{ID: "B9", What: "admin orders list over 1,000,000 orders", Target: "HTTP p99 ≤ 2× SQL; no seq scan", NotRun: adminMissing},
+		{ID: "B10", What: "growth: B5 and B9 at 10k/100k/1M rows", Target: "1M within 1.5× of 10k", NotRun: adminMissing},
+		{ID: "B11", What: "peak RSS of the app binary during B3 and B5 load", Target: "≤ 100 MB", Run: runB11},
+		{ID: "B12", What: "scale-out: B5 with three app instances on one database", Target: "> 1.0× one instance; exactly-once", Run: runB12},
+	}
+}
