@@ -164,6 +164,17 @@ func TestWebhookBadBodies(t *testing.T) {
 	eventually(t, "the unknown payment to be processed", func() bool {
 		return a.count(t, `SELECT count(*) FROM webhook_events WHERE payment_id = 'pay_unknown' AND result = 'unknown_payment'`) == 1
 	})
+	// Orchestrate may send the amount as a string or as a number; both are
+	// accepted, stored and processed (the API's read decides, not the payload).
+	for i, amount := range []string{`"19.99"`, `19.99`} {
+		body := []byte(fmt.Sprintf(`{"id":"evt_amount_%d","type":"payment.succeeded","payload":{"id":"pay_amount_%d","status":"completed","amount":%s,"currency":"USD"}}`, i, i, amount))
+		if got := a.postWebhook(t, body, sign(body)); got != http.StatusOK {
+			t.Errorf("amount %s = %d, want 200", amount, got)
+		}
+	}
+	eventually(t, "both amount forms to be processed", func() bool {
+		return a.count(t, `SELECT count(*) FROM webhook_events WHERE payment_id LIKE 'pay_amount_%' AND processed_at IS NOT NULL`) == 2
+	})
 	huge := bytes.Repeat([]byte("x"), 10<<20)
 	if got := a.postWebhook(t, huge, sign(huge)); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("10 MiB body = %d, want 413", got)
