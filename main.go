@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
@@ -107,6 +108,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	inbox := orders.NewInbox(pool, jobs)
 
+	// Admin sessions live in PostgreSQL (table sessions), shared by every instance;
+	// expired ones are deleted every five minutes.
+	sessionStore := pgxstore.NewWithCleanupInterval(pool, 5*time.Minute)
+	defer sessionStore.StopCleanup()
+	sessions := handlers.NewSessionManager(sessionStore, cfg.AdminSessionLifetime, cfg.Production())
+
 	app := handlers.New(handlers.Config{
 		StoreName:      cfg.StoreName,
 		Production:     cfg.Production(),
@@ -115,6 +122,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:         logger,
 		Registry:       registry,
 		WebhookSecret:  cfg.OrchestrateWebhookSecret,
+		AdminUsername:  cfg.AdminUsername,
+		AdminPassword:  cfg.AdminPassword,
+		TrustProxy:     cfg.TrustProxy,
 	}, handlers.Deps{
 		Catalog:   catalog,
 		Carts:     carts,
@@ -122,6 +132,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Payments:  payments,
 		Webhooks:  inbox,
 		Readiness: migrations.NewReadiness(pool, provider),
+
+		Sessions:      sessions,
+		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		AdminOrders:   orderStore,
+		AdminPayments: payments,
+		Reprocess:     inbox,
 	})
 
 	// Background work: River runs until ctx is done, then finishes running jobs.
