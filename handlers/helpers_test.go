@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/labstack/echo/v4"
@@ -92,6 +93,8 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		OrchestrateURL: sandboxURL,
 		Registry:       prometheus.NewRegistry(),
 		WebhookSecret:  testWebhookSecret,
+		AdminUsername:  testAdminUser,
+		AdminPassword:  testAdminPassword,
 	}, handlers.Deps{
 		Catalog:   orders.NewCatalog(pool),
 		Carts:     orders.NewCarts(pool),
@@ -99,6 +102,12 @@ func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
 		Payments:  payments,
 		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),
+
+		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, false),
+		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		AdminOrders:   orders.NewOrders(pool),
+		AdminPayments: payments,
+		Reprocess:     orders.NewInbox(pool, jobs),
 	})
 	a := &app{e: e, pool: pool, sandbox: sbServer, sandboxKey: testAPIKey}
 	if err := sb.RegisterWebhook(a.server(t).URL+"/webhooks/orchestrate", testWebhookSecret); err != nil {
