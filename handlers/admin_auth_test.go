@@ -235,7 +235,9 @@ func TestAdminWrongUserAndWrongPasswordLookAlike(t *testing.T) {
 			t.Errorf("%s set a session cookie", name)
 		}
 	}
-	msg := func(rec *httptest.ResponseRecorder) string { return strings.TrimSpace(doc(t, rec).Find("#signin-error").Text()) }
+	msg := func(rec *httptest.ResponseRecorder) string {
+		return strings.TrimSpace(doc(t, rec).Find("#signin-error").Text())
+	}
 	if msg(wrongUser) == "" || msg(wrongUser) != msg(wrongPass) {
 		t.Errorf("messages differ: wrong user %q, wrong password %q", msg(wrongUser), msg(wrongPass))
 	}
