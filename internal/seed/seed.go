@@ -27,7 +27,8 @@ type Options struct {
 // Orders inserts opts.Orders orders with their items and attempts. Orders are
 // deterministic functions of their position i (0 is the oldest):
 //
-//   - status by i % 100: 0–69 paid, 70–81 awaiting_payment, 82–89 failed,
+//   - status by s = (i × 37) mod 100, which spreads every status over every
+//     stretch of time: s 0–69 paid, 70–81 awaiting_payment, 82–89 failed,
 //     90–97 expired, 98–99 needs_review;
 //   - every 50th paid order is flagged refund_needed and has a second completed attempt;
 //   - currency cycles USD, EUR, GBP, CAD; one or two catalog items;
@@ -76,8 +77,8 @@ WITH p AS (
 ),
 g AS (
 	SELECT i,
-	       CASE WHEN i % 100 < 70 THEN 'paid' WHEN i % 100 < 82 THEN 'awaiting_payment'
-	            WHEN i % 100 < 90 THEN 'failed' WHEN i % 100 < 98 THEN 'expired'
+	       CASE WHEN (i * 37) % 100 < 70 THEN 'paid' WHEN (i * 37) % 100 < 82 THEN 'awaiting_payment'
+	            WHEN (i * 37) % 100 < 90 THEN 'failed' WHEN (i * 37) % 100 < 98 THEN 'expired'
 	            ELSE 'needs_review' END AS status,
 	       (ARRAY['USD', 'EUR', 'GBP', 'CAD'])[i % 4 + 1] AS currency,
 	       i % p.n + 1 AS k1, 1 + i % 3 AS q1,
