@@ -180,19 +180,8 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 	if page.Limit <= 0 || page.Limit > 500 {
 		page.Limit = 50
 	}
-	var args queryArgs
-	where := f.where(&args)
-	order := "o.created_at DESC, o.id DESC"
-	backwards := page.Before != nil
-	switch {
-	case backwards:
-		where += " AND (o.created_at, o.id) > (" + args.add(page.Before.CreatedAt) + ", " + args.add(page.Before.ID) + ")"
-		order = "o.created_at, o.id"
-	case page.After != nil:
-		where += " AND (o.created_at, o.id) < (" + args.add(page.After.CreatedAt) + ", " + args.add(page.After.ID) + ")"
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+prefixed("o.", orderColumns)+` FROM orders o
-		WHERE `+where+` ORDER BY `+order+` LIMIT `+args.add(page.Limit+1), args...)
+	query, args := listOrdersQuery(f, page)
+	rows, err := s.pool.Query(ctx, query, customPlan(args)...)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
@@ -205,6 +194,7 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 		list = list[:page.Limit]
 	}
 	out := &OrdersPage{Orders: list}
+	backwards := page.Before != nil
 	if backwards {
 		slices.Reverse(list)
 	}
@@ -229,7 +219,33 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 	return out, nil
 }
 
+// listOrdersQuery is the statement behind ListOrders: one page plus one row (to
+// know whether another page follows), walking the (created_at, id) key down from
+// After, or up from Before.
+func listOrdersQuery(f Filter, page PageRequest) (string, []any) {
+	var args queryArgs
+	where := f.where(&args)
+	order := "o.created_at DESC, o.id DESC"
+	switch {
+	case page.Before != nil:
+		where += " AND (o.created_at, o.id) > (" + args.add(page.Before.CreatedAt) + ", " + args.add(page.Before.ID) + ")"
+		order = "o.created_at, o.id"
+	case page.After != nil:
+		where += " AND (o.created_at, o.id) < (" + args.add(page.After.CreatedAt) + ", " + args.add(page.After.ID) + ")"
+	}
+	return `SELECT ` + prefixed("o.", orderColumns) + ` FROM orders o
+		WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + args.add(page.Limit+1), args
+}
+
 func cursorOf(o Order) Cursor { return Cursor{CreatedAt: o.CreatedAt, ID: o.ID} }
+
+// customPlan runs a statement unprepared (pgx's QueryExecModeExec), so PostgreSQL
+// plans it for these very values every time. A cached generic plan cannot know
+// that a status is rare or that a search term is selective, and could pick a
+// plan that walks the whole table.
+func customPlan(args []any) []any {
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
 
 // prefixed qualifies each column of a comma-separated list with p.
 func prefixed(p, columns string) string {
@@ -259,7 +275,7 @@ func (s *Orders) Totals(ctx context.Context, f Filter) ([]CurrencyTotal, error) 
 	var args queryArgs
 	rows, err := s.pool.Query(ctx, `
 		SELECT o.currency, count(*) AS count, coalesce(sum(o.total_minor), 0)::bigint AS total
-		FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency ORDER BY o.currency`, args...)
+		FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency ORDER BY o.currency`, customPlan(args)...)
 	if err != nil {
 		return nil, fmt.Errorf("order totals: %w", err)
 	}
@@ -290,7 +306,7 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 		                 WHERE a.order_id = o.id AND orchestrate_payment_id IS NOT NULL
 		                 ORDER BY applied DESC, created_at DESC LIMIT 1), '')
 		FROM orders o WHERE `+f.where(&args)+`
-		ORDER BY o.created_at DESC, o.id DESC`, args...)
+		ORDER BY o.created_at DESC, o.id DESC`, customPlan(args)...)
 	if err != nil {
 		return fmt.Errorf("export orders: %w", err)
 	}
