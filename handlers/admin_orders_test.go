@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,8 +121,6 @@ func (a *app) insertOrder(t *testing.T, name, email, status, currency string, cr
 	return id, number
 }
 
-var orderCountRe = regexp.MustCompile(`\((\d+) orders\)`)
-
 // listAll follows the list's "older" links from path to the last page and
 // returns every order number in the order shown, the totals shown on the first
 // page, and the URLs of the pages visited.
@@ -141,11 +138,7 @@ func (s *shopper) listAll(path string) (numbers []string, totals map[string]stri
 			s.t.Fatalf("GET %s = %d: %s", path, p.StatusCode, p.body)
 		}
 		if totals == nil {
-			totals = map[string]string{}
-			p.doc.Find("#totals .total").Each(func(_ int, sel *goquery.Selection) {
-				cur, _ := sel.Attr("data-currency")
-				totals[cur] = strings.TrimSpace(sel.Text())
-			})
+			totals = s.totals(p)
 		}
 		p.doc.Find("#orders tbody tr").Each(func(_ int, sel *goquery.Selection) {
 			n, _ := sel.Attr("data-number")
@@ -154,6 +147,35 @@ func (s *shopper) listAll(path string) (numbers []string, totals map[string]stri
 		path, _ = p.doc.Find("#next-page").Attr("href")
 	}
 	return numbers, totals, pages
+}
+
+// totals fetches the totals the list page loads after itself, as htmx does.
+func (s *shopper) totals(list *page) map[string]string {
+	s.t.Helper()
+	href, ok := list.doc.Find("#totals").Attr("hx-get")
+	if link, _ := list.doc.Find("#totals-link").Attr("href"); !ok || link != href {
+		s.t.Fatalf("the list loads totals from %q but links to %q", href, link)
+	}
+	req, err := http.NewRequest(http.MethodGet, s.url(href), nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("HX-Request", "true")
+	p := s.do(req)
+	if p.StatusCode != http.StatusOK || p.doc.Find("main").Length() != 0 {
+		s.t.Fatalf("GET %s as htmx = %d, want 200 and a fragment: %s", href, p.StatusCode, p.body)
+	}
+	totals := map[string]string{}
+	p.doc.Find("#totals .total").Each(func(_ int, sel *goquery.Selection) {
+		cur, _ := sel.Attr("data-currency")
+		totals[cur] = strings.TrimSpace(sel.Text())
+	})
+	// Without JavaScript the link shows the same totals on a page of their own.
+	full := s.get(href)
+	if full.doc.Find("main #totals").Length() != 1 || full.doc.Find("main #totals").Text() != p.doc.Find("#totals").Text() {
+		s.t.Errorf("the totals page differs from the fragment")
+	}
+	return totals
 }
 
 func TestAdminOrdersFiltersAndSearch(t *testing.T) {

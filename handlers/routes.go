@@ -56,6 +56,7 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.GET("", h.adminOverview)
 		signedIn.GET("/orders", h.adminOrders)
 		signedIn.GET("/orders.csv", h.exportOrders)
+		signedIn.GET("/orders/totals", h.adminOrderTotals)
 		signedIn.GET("/orders/:id", h.adminOrder)
 		signedIn.POST("/orders/:id/sync", h.syncOrder)
 		signedIn.GET("/webhooks", h.adminWebhooks)

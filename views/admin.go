@@ -87,12 +87,18 @@ type AdminOrdersPage struct {
 	Currencies []Option
 	Flags      []Option
 	Orders     []AdminOrderRow
-	Totals     []AdminTotal
+	TotalsURL  string // the totals of the filtered set, loaded after the page
 	NextURL    string // older orders; empty on the last page
 	PrevURL    string // newer orders; empty on the first page
 	FirstURL   string // the newest orders with the same filter
 	CSVURL     string
 	Filtered   bool // any filter is set
+}
+
+// AdminTotals is the count and sum per currency of a filtered set of orders.
+type AdminTotals struct {
+	Totals  []AdminTotal
+	ListURL string // the list they total
 }
 
 // AdminAttempt is one payment attempt on the order page.
