@@ -213,6 +213,8 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 		{"unicode name", url.Values{"q": {"zoë"}}, 1},
 		{"email any case", url.Values{"q": {"zoe@example.org"}}, 1},
 		{"like wildcards are literal", url.Values{"q": {"50% off_"}}, 1},
+		{"broad search", url.Values{"q": {"example.com"}}, 300},
+		{"broad search and status", url.Values{"q": {"EXAMPLE.COM"}, "status": {"paid"}}, 200},
 		{"search and filters", url.Values{"q": {"example.com"}, "status": {"expired"}, "currency": {"USD"}}, 5},
 		{"no match", url.Values{"q": {"nobody-by-that-name"}}, 0},
 		{"two characters match no substring", url.Values{"q": {"Cu"}}, 0},

@@ -71,6 +71,16 @@ func (a *queryArgs) add(v any) string {
 
 // where returns the filter as SQL conditions on orders o (always at least "true").
 func (f Filter) where(args *queryArgs) string {
+	w := f.whereExceptSearch(args)
+	if search := f.search(args); search != "" {
+		w += " AND " + search
+	}
+	return w
+}
+
+// whereExceptSearch is where without the search term: conditions that an index in
+// list order (or a small index lookup) answers.
+func (f Filter) whereExceptSearch(args *queryArgs) string {
 	conds := []string{"true"}
 	if f.Status != "" {
 		conds = append(conds, "o.status = "+args.add(string(f.Status)))
@@ -95,23 +105,29 @@ func (f Filter) where(args *queryArgs) string {
 			SELECT order_id FROM payment_attempts
 			WHERE status IN ('open', 'unknown') AND (status = 'unknown' OR expires_at < now())))`)
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		number := strings.ToUpper(q)
-		if isDigits(number) {
-			number = "FK-" + number
-		}
-		// Each alternative is an index lookup; the planner ORs their bitmaps.
-		alts := []string{
-			"o.number = " + args.add(number),
-			"o.id = ANY(ARRAY(SELECT order_id FROM payment_attempts WHERE orchestrate_payment_id = " + args.add(q) + "))",
-		}
-		if utf8.RuneCountInString(q) >= 3 { // trigrams need three characters
-			p := args.add("%" + escapeLike(q) + "%")
-			alts = append(alts, "o.customer_email ILIKE "+p, "o.customer_name ILIKE "+p)
-		}
-		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
-	}
 	return strings.Join(conds, " AND ")
+}
+
+// search returns the search term as one SQL condition on orders o, or "".
+func (f Filter) search(args *queryArgs) string {
+	q := strings.TrimSpace(f.Query)
+	if q == "" {
+		return ""
+	}
+	number := strings.ToUpper(q)
+	if isDigits(number) {
+		number = "FK-" + number
+	}
+	// Each alternative is an index lookup; the planner ORs their bitmaps.
+	alts := []string{
+		"o.number = " + args.add(number),
+		"o.id = ANY(ARRAY(SELECT order_id FROM payment_attempts WHERE orchestrate_payment_id = " + args.add(q) + "))",
+	}
+	if utf8.RuneCountInString(q) >= 3 { // trigrams need three characters
+		p := args.add("%" + escapeLike(q) + "%")
+		alts = append(alts, "o.customer_email ILIKE "+p, "o.customer_name ILIKE "+p)
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
 func isDigits(s string) bool {
@@ -180,14 +196,19 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 	if page.Limit <= 0 || page.Limit > 500 {
 		page.Limit = 50
 	}
-	query, args := listOrdersQuery(f, page)
-	rows, err := s.pool.Query(ctx, query, customPlan(args)...)
-	if err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
+	plan := planIndexed
+	if strings.TrimSpace(f.Query) != "" {
+		plan = planWindow
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[Order])
+	list, err := s.listPage(ctx, f, page, plan)
+	if err == nil && plan == planWindow && len(list) <= page.Limit {
+		// Not a page of matches among the next searchWindow orders: the term is
+		// selective (or the list ends). Collect its matches from the search
+		// indexes instead of walking on.
+		list, err = s.listPage(ctx, f, page, planMatches)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
+		return nil, err
 	}
 	more := len(list) > page.Limit
 	if more {
@@ -219,22 +240,70 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 	return out, nil
 }
 
-// listOrdersQuery is the statement behind ListOrders: one page plus one row (to
-// know whether another page follows), walking the (created_at, id) key down from
-// After, or up from Before.
-func listOrdersQuery(f Filter, page PageRequest) (string, []any) {
+// listPlan is how listOrdersQuery looks for a page.
+type listPlan int
+
+const (
+	// planIndexed walks the list order, (created_at, id), from the cursor: every
+	// filter but the search is answered by an index in that order.
+	planIndexed listPlan = iota
+	// planWindow looks for a search's matches among the next searchWindow orders
+	// only: fast for a broad term, whose matches are everywhere.
+	planWindow
+	// planMatches collects every match of a search from the search indexes and
+	// sorts them: fast for a selective term, whose few matches may all sit far
+	// from the cursor (walking there would read most of the table).
+	planMatches
+)
+
+// searchWindow is how many orders planWindow looks at.
+const searchWindow = 2000
+
+func (s *Orders) listPage(ctx context.Context, f Filter, page PageRequest, plan listPlan) ([]Order, error) {
+	query, args := listOrdersQuery(f, page, plan)
+	rows, err := s.pool.Query(ctx, query, customPlan(args)...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[Order])
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return list, nil
+}
+
+// listOrdersQuery is a statement behind ListOrders: one page plus one row (to
+// know whether another page follows), down the (created_at, id) key from After,
+// or up from Before, found as plan says.
+func listOrdersQuery(f Filter, page PageRequest, plan listPlan) (string, []any) {
 	var args queryArgs
-	where := f.where(&args)
+	where := f.whereExceptSearch(&args)
 	order := "o.created_at DESC, o.id DESC"
+	// The same order, in a form no index provides: the planner then finds the
+	// rows first and sorts them, rather than walking an index in this order.
+	sortOnly := "o.created_at + interval '0' DESC, o.id DESC"
 	switch {
 	case page.Before != nil:
 		where += " AND (o.created_at, o.id) > (" + args.add(page.Before.CreatedAt) + ", " + args.add(page.Before.ID) + ")"
 		order = "o.created_at, o.id"
+		sortOnly = "o.created_at + interval '0', o.id"
 	case page.After != nil:
 		where += " AND (o.created_at, o.id) < (" + args.add(page.After.CreatedAt) + ", " + args.add(page.After.ID) + ")"
 	}
-	return `SELECT ` + prefixed("o.", orderColumns) + ` FROM orders o
-		WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + args.add(page.Limit+1), args
+	cols := prefixed("o.", orderColumns)
+	search := f.search(&args)
+	limit := args.add(page.Limit + 1)
+	switch {
+	case search == "":
+		return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + limit, args
+	case plan == planWindow:
+		return `SELECT ` + cols + ` FROM (
+			SELECT ` + cols + ` FROM orders o WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(searchWindow) + `
+		) o WHERE ` + search + ` ORDER BY ` + order + ` LIMIT ` + limit, args
+	case plan == planMatches:
+		return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` AND ` + search + ` ORDER BY ` + sortOnly + ` LIMIT ` + limit, args
+	}
+	return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` AND ` + search + ` ORDER BY ` + order + ` LIMIT ` + limit, args
 }
 
 func cursorOf(o Order) Cursor { return Cursor{CreatedAt: o.CreatedAt, ID: o.ID} }
