@@ -39,11 +39,11 @@ CREATE INDEX orders_customer_name_trgm_idx ON orders USING gin (customer_name gi
 CREATE INDEX payment_attempts_stuck_idx ON payment_attempts (order_id, expires_at)
     WHERE status IN ('open', 'unknown');
 
--- The webhook inbox filtered by type.
-CREATE INDEX webhook_events_type_received_idx ON webhook_events (event_type, received_at DESC, id DESC);
+-- The webhook inbox, newest (highest id) first, filtered by type.
+CREATE INDEX webhook_events_type_idx ON webhook_events (event_type, id DESC);
 
 -- +goose Down
-DROP INDEX webhook_events_type_received_idx;
+DROP INDEX webhook_events_type_idx;
 DROP INDEX payment_attempts_stuck_idx;
 DROP INDEX orders_customer_name_trgm_idx;
 DROP INDEX orders_customer_email_trgm_idx;
