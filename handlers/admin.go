@@ -63,8 +63,8 @@ func (h *handler) adminOverview(c echo.Context) error {
 	week := ov.WeekStart.Format(time.DateOnly)
 	page := views.AdminOverviewPage{
 		Layout:         h.adminLayout(c, "Overview"),
-		TodayLabel:     "Today (" + day + ", UTC)",
-		WeekLabel:      "This week (since Monday " + week + ", UTC)",
+		TodayLabel:     "today (" + day + ", UTC)",
+		WeekLabel:      "this week (since Monday " + week + ", UTC)",
 		OrdersLink:     "/admin/orders",
 		WebhooksLink:   "/admin/webhooks",
 		GeneratedAtUTC: adminTime(time.Now()),

@@ -381,7 +381,7 @@ func AdminOverview(p AdminOverviewPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<h1>Overview</h1><div class=\"stats\"><section class=\"stat\" id=\"revenue-today\"><h2>Paid ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<h1>Overview</h1><div class=\"stats wide\"><section class=\"stat\" id=\"revenue-today\"><h2>Paid ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
