@@ -154,6 +154,7 @@ func TestAdminRequiresSession(t *testing.T) {
 		{"GET", "/admin/orders?status=paid&q=x", 303, "/admin/login?next=" + url.QueryEscape("/admin/orders?status=paid&q=x")},
 		{"GET", "/admin/orders/1", 303, "/admin/login?next=%2Fadmin%2Forders%2F1"},
 		{"GET", "/admin/webhooks", 303, "/admin/login?next=%2Fadmin%2Fwebhooks"},
+		{"GET", "/admin/orders/totals?status=paid", 303, "/admin/login?next=" + url.QueryEscape("/admin/orders/totals?status=paid")},
 		{"GET", "/admin/no-such-page", 303, "/admin/login?next=%2Fadmin%2Fno-such-page"},
 		{"GET", "/admin/orders.csv", 401, ""},
 		{"GET", "/admin/orders.csv?status=paid", 401, ""},
