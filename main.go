@@ -108,11 +108,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	inbox := orders.NewInbox(pool, jobs)
 
-	// Admin sessions live in PostgreSQL (table sessions), shared by every instance;
-	// expired ones are deleted every five minutes.
-	sessionStore := pgxstore.NewWithCleanupInterval(pool, 5*time.Minute)
-	defer sessionStore.StopCleanup()
-	sessions := handlers.NewSessionManager(sessionStore, cfg.AdminSessionLifetime, cfg.Production())
+	// Admin sessions live in PostgreSQL (table sessions), shared by every instance.
+	// pgxstore's own cleanup goroutine cannot be stopped without a data race, so
+	// expired sessions are deleted by a loop of ours below.
+	sessions := handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), cfg.AdminSessionLifetime, cfg.Production())
 
 	app := handlers.New(handlers.Config{
 		StoreName:      cfg.StoreName,
@@ -149,6 +148,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		return jobs.Stop(stopCtx)
+	})
+
+	g.Go(func() error {
+		ticker := time.NewTicker(5 * time.Minute)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-ticker.C:
+				if err := orders.PruneExpiredSessions(ctx, pool); err != nil {
+					logger.Warn("deleting expired admin sessions", "error", err)
+				}
+			}
+		}
 	})
 
 	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)

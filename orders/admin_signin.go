@@ -114,3 +114,12 @@ func (t *SigninThrottle) Reset(ctx context.Context, keys ...string) error {
 	}
 	return nil
 }
+
+// PruneExpiredSessions deletes admin sessions past their expiry from the sessions
+// table of scs's pgxstore (expired ones are already ignored when read).
+func PruneExpiredSessions(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
+		return fmt.Errorf("prune sessions: %w", err)
+	}
+	return nil
+}
