@@ -318,3 +318,32 @@ func TestAdminOverview(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminSyncWhenOrchestrateFails: the sync cannot read the payment; the page
+// says so plainly, nothing changes, and a later sync works.
+func TestAdminSyncWhenOrchestrateFails(t *testing.T) {
+	a := newApp(t)
+	a.setFaults(t, `{"webhooks_disabled": true}`)
+	o := a.checkoutOne(t)
+	payOnHostedPage(t, o.link, "4242 4242 4242 4242")
+	id := a.orderIDByRef(t, o.ref)
+	admin := a.newAdmin(t)
+	a.setFaults(t, `{"webhooks_disabled": true, "get_errors": 100, "error_status": 500}`)
+	p := admin.post("/admin/orders/"+id+"/sync", nil)
+	if p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sync with Orchestrate failing = %d, want 303", p.StatusCode)
+	}
+	page := admin.get("/admin/orders/" + id)
+	flash := page.doc.Find("#flash")
+	if !flash.HasClass("bad") || !strings.Contains(flash.Text(), "could not be read from Orchestrate") || !strings.Contains(flash.Text(), "unchanged: Awaiting payment") {
+		t.Errorf("flash = %q (class %q), want a plain failure and no change", flash.Text(), flash.AttrOr("class", ""))
+	}
+	if got := a.orderStatus(t, o.ref); got != "awaiting_payment" {
+		t.Errorf("order is %s after a failed sync, want awaiting_payment", got)
+	}
+	a.setFaults(t, `{"webhooks_disabled": true}`)
+	admin.post("/admin/orders/"+id+"/sync", nil)
+	if got := a.orderStatus(t, o.ref); got != "paid" {
+		t.Errorf("order is %s after the sync once Orchestrate answers, want paid", got)
+	}
+}
