@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orchestrate-checkout/checkout/handlers"
 )
 
 // Environments the app knows. Production turns on the strict startup checks, JSON
@@ -52,6 +54,11 @@ type Config struct {
 
 	AdminUsername string // ADMIN_USERNAME
 	AdminPassword string // ADMIN_PASSWORD (plain, or a bcrypt/argon2id hash)
+	// AdminSessionLifetime is ADMIN_SESSION_LIFETIME: how long an admin stays signed in.
+	AdminSessionLifetime time.Duration
+	// TrustProxy is TRUST_PROXY: take the client address from X-Forwarded-For set
+	// by a proxy on a private network (the admin's sign-in throttle counts by it).
+	TrustProxy bool
 
 	LogLevel        slog.Level    // LOG_LEVEL
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
@@ -137,6 +144,16 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c.SweepInterval = parseDuration("SWEEP_INTERVAL", "15s", time.Second, time.Hour)
 	c.CreateTimeout = parseDuration("ORCHESTRATE_CREATE_TIMEOUT", "8s", time.Second, time.Minute)
 	c.JobRescueAfter = parseDuration("JOB_RESCUE_AFTER", "2m", time.Second, 24*time.Hour)
+	c.AdminSessionLifetime = parseDuration("ADMIN_SESSION_LIFETIME", "12h", 5*time.Minute, 7*24*time.Hour)
+	if err := handlers.CheckAdminPassword(c.AdminPassword); err != nil {
+		bad("%v", err)
+	}
+	switch raw := get("TRUST_PROXY", "false"); raw {
+	case "true", "false":
+		c.TrustProxy = raw == "true"
+	default:
+		bad("TRUST_PROXY must be true or false, not %q", raw)
+	}
 
 	connsRaw := get("DATABASE_MAX_CONNS", "20")
 	conns, err := strconv.ParseInt(connsRaw, 10, 32)

@@ -36,6 +36,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"AdminPassword", c.AdminPassword, "admin"},
 		{"DatabaseMaxConns", c.DatabaseMaxConns, int32(20)},
 		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
+		{"AdminSessionLifetime", c.AdminSessionLifetime, 12 * time.Hour},
+		{"TrustProxy", c.TrustProxy, false},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
@@ -83,6 +85,11 @@ func TestLoadConfigProduction(t *testing.T) {
 	if _, err := loadConfig(env(validProduction())); err != nil {
 		t.Fatalf("a complete production config was refused: %v", err)
 	}
+	m := validProduction()
+	m["ADMIN_PASSWORD"] = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy" // bcrypt
+	if _, err := loadConfig(env(m)); err != nil {
+		t.Fatalf("a bcrypt admin password was refused: %v", err)
+	}
 }
 
 func TestLoadConfigErrors(t *testing.T) {
@@ -117,6 +124,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "production with http Orchestrate", base: validProduction, env: map[string]string{"ORCHESTRATE_BASE_URL": "http://orchestrate.test"}, wantErr: []string{"ORCHESTRATE_BASE_URL must be https"}},
 		{name: "production with default admin password", base: validProduction, env: map[string]string{"ADMIN_PASSWORD": ""}, wantErr: []string{"ADMIN_PASSWORD"}},
 		{name: "production with short admin password", base: validProduction, env: map[string]string{"ADMIN_PASSWORD": "hunter2"}, wantErr: []string{"ADMIN_PASSWORD"}},
+		{name: "malformed bcrypt admin password", env: map[string]string{"ADMIN_PASSWORD": "$2a$10$tooshort"}, wantErr: []string{"ADMIN_PASSWORD", "bcrypt"}},
+		{name: "malformed argon2id admin password", env: map[string]string{"ADMIN_PASSWORD": "$argon2id$v=19$m=x$salt$hash"}, wantErr: []string{"ADMIN_PASSWORD", "argon2id"}},
+		{name: "bad ADMIN_SESSION_LIFETIME", env: map[string]string{"ADMIN_SESSION_LIFETIME": "1m"}, wantErr: []string{"ADMIN_SESSION_LIFETIME"}},
+		{name: "bad TRUST_PROXY", env: map[string]string{"TRUST_PROXY": "yes"}, wantErr: []string{"TRUST_PROXY"}},
 		{name: "production names every problem", base: validProduction, env: map[string]string{"ORCHESTRATE_API_KEY": "", "PUBLIC_URL": "http://x.test", "ADMIN_PASSWORD": "admin"}, wantErr: []string{"ORCHESTRATE_API_KEY", "PUBLIC_URL", "ADMIN_PASSWORD"}},
 	}
 	for _, tc := range tests {

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
@@ -112,6 +113,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	inbox := orders.NewInbox(pool, jobs)
 
+	// Admin sessions live in PostgreSQL (table sessions), shared by every instance.
+	// pgxstore's own cleanup goroutine cannot be stopped without a data race, so
+	// expired sessions are deleted by a loop of ours below.
+	sessions := handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), cfg.AdminSessionLifetime, cfg.Production())
+
 	app := handlers.New(handlers.Config{
 		StoreName:      cfg.StoreName,
 		Production:     cfg.Production(),
@@ -120,6 +126,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:         logger,
 		Registry:       registry,
 		WebhookSecret:  cfg.OrchestrateWebhookSecret,
+		AdminUsername:  cfg.AdminUsername,
+		AdminPassword:  cfg.AdminPassword,
+		TrustProxy:     cfg.TrustProxy,
 	}, handlers.Deps{
 		Catalog:   catalog,
 		Carts:     carts,
@@ -127,6 +136,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Payments:  payments,
 		Webhooks:  inbox,
 		Readiness: migrations.NewReadiness(pool, provider),
+
+		Sessions:      sessions,
+		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		AdminOrders:   orderStore,
+		AdminPayments: payments,
+		Reprocess:     inbox,
 	})
 
 	// Background work: River runs until ctx is done, then finishes running jobs.
@@ -138,6 +153,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
 		return jobs.Stop(stopCtx)
+	})
+
+	g.Go(func() error {
+		ticker := time.NewTicker(5 * time.Minute)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-ticker.C:
+				if err := orders.PruneExpiredSessions(ctx, pool); err != nil {
+					logger.Warn("deleting expired admin sessions", "error", err)
+				}
+			}
+		}
 	})
 
 	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)

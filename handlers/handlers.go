@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -28,6 +29,15 @@ type Config struct {
 	Registry       *prometheus.Registry // nil: metrics are not exposed
 	// WebhookSecret verifies the signature of Orchestrate's webhooks.
 	WebhookSecret string
+	// AdminUsername and AdminPassword sign the merchant in to /admin; the password
+	// is plain text or a bcrypt or argon2id hash (see CheckAdminPassword).
+	AdminUsername string
+	AdminPassword string
+	// TrustProxy takes the client's address from X-Forwarded-For when the request
+	// comes from a private-network or loopback proxy; otherwise the connection's
+	// address is used, which a client cannot forge. The admin's sign-in throttle
+	// counts failures per client address.
+	TrustProxy bool
 }
 
 // Catalog reads products.
@@ -49,6 +59,13 @@ type Deps struct {
 	Payments  Payments
 	Webhooks  Webhooks
 	Readiness Readiness
+
+	// The merchant's admin; /admin is not served when Sessions is nil.
+	Sessions      *scs.SessionManager
+	Throttle      SigninThrottle
+	AdminOrders   AdminOrders
+	AdminPayments AdminPayments
+	Reprocess     WebhookReprocessor
 }
 
 // handler carries the dependencies of every route.
@@ -56,6 +73,8 @@ type handler struct {
 	cfg      Config
 	deps     Deps
 	webhooks *prometheus.CounterVec // received, by type and result
+	// passwordOK checks an admin password; nil (a malformed hash) accepts none.
+	passwordOK passwordCheck
 }
 
 // New returns the app's Echo instance with every route and middleware in place.
@@ -64,6 +83,11 @@ func New(cfg Config, deps Deps) *echo.Echo {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{cfg: cfg, deps: deps}
+	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {
+		cfg.Logger.Error("admin sign-in disabled", "error", err) // main validates this at startup
+	} else {
+		h.passwordOK = check
+	}
 	h.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "webhooks_received_total",
 		Help: "Orchestrate webhook deliveries, by event type and result (accepted, duplicate, invalid, rejected, unavailable).",
@@ -75,6 +99,10 @@ func New(cfg Config, deps Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	h.routes(e)
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/labstack/echo/v4"
@@ -150,6 +151,8 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		OrchestrateURL: sandboxURL,
 		Registry:       registry,
 		WebhookSecret:  testWebhookSecret,
+		AdminUsername:  testAdminUser,
+		AdminPassword:  testAdminPassword,
 	}, handlers.Deps{
 		Catalog:   orders.NewCatalog(pool),
 		Carts:     orders.NewCarts(pool),
@@ -157,6 +160,12 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		Payments:  payments,
 		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),
+
+		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, false),
+		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		AdminOrders:   orders.NewOrders(pool),
+		AdminPayments: payments,
+		Reprocess:     orders.NewInbox(pool, jobs),
 	})
 	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb}
 }

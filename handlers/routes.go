@@ -44,4 +44,22 @@ func (h *handler) routes(e *echo.Echo) {
 	shop.GET("/orders/:ref/cancel", h.showOrder("cancel"))
 	shop.GET("/orders/:ref/status", h.orderStatusFragment)
 	shop.POST("/orders/:ref/pay", h.payOrder)
+
+	// The merchant's admin: its own session cookie, CSRF on every form, and every
+	// page but the sign-in behind requireAdmin.
+	if h.deps.Sessions != nil {
+		admin := e.Group("/admin", middleware.BodyLimit("64K"), h.csrf(), h.loadSession)
+		admin.GET("/login", h.showSignIn)
+		admin.POST("/login", h.signIn)
+		signedIn := admin.Group("", h.requireAdmin)
+		signedIn.POST("/logout", h.signOut)
+		signedIn.GET("", h.adminOverview)
+		signedIn.GET("/orders", h.adminOrders)
+		signedIn.GET("/orders.csv", h.exportOrders)
+		signedIn.GET("/orders/totals", h.adminOrderTotals)
+		signedIn.GET("/orders/:id", h.adminOrder)
+		signedIn.POST("/orders/:id/sync", h.syncOrder)
+		signedIn.GET("/webhooks", h.adminWebhooks)
+		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
+	}
 }

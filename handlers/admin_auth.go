@@ -1,0 +1,340 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/orchestrate-checkout/checkout/views"
+)
+
+// SigninThrottle limits failed admin sign-ins per key.
+type SigninThrottle interface {
+	Locked(ctx context.Context, keys ...string) (time.Duration, error)
+	Fail(ctx context.Context, keys ...string) (failures int, lock time.Duration, err error)
+	Reset(ctx context.Context, keys ...string) error
+}
+
+// adminSessionKey holds the signed-in admin's username in the session.
+const adminSessionKey = "admin"
+
+// NewSessionManager returns the admin's session manager over store: the cookie
+// admin_session, for /admin only, HttpOnly, SameSite=Lax, Secure in production,
+// lasting lifetime; the store keeps a hash of the token, not the token.
+func NewSessionManager(store scs.Store, lifetime time.Duration, production bool) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = store
+	sm.Lifetime = lifetime
+	sm.HashTokenInStore = true
+	sm.Cookie.Name = "admin_session"
+	sm.Cookie.Path = "/admin"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = production
+	sm.Cookie.Persist = false // a browser session; the server-side lifetime still applies
+	return sm
+}
+
+// CheckAdminPassword reports whether a configured ADMIN_PASSWORD that looks like a
+// bcrypt ($2a$, $2b$, $2y$) or argon2id ($argon2id$) hash is well formed. Anything
+// else is a plain password and always valid.
+func CheckAdminPassword(setting string) error {
+	_, err := newPasswordCheck(setting)
+	return err
+}
+
+// passwordCheck compares a submitted password with the configured one.
+type passwordCheck func(password string) bool
+
+// newPasswordCheck parses the configured password: a bcrypt hash, an argon2id PHC
+// string, or plain text compared in constant time.
+func newPasswordCheck(setting string) (passwordCheck, error) {
+	switch {
+	case strings.HasPrefix(setting, "$2a$"), strings.HasPrefix(setting, "$2b$"), strings.HasPrefix(setting, "$2y$"):
+		hash := []byte(setting)
+		if _, err := bcrypt.Cost(hash); err != nil {
+			return nil, fmt.Errorf("ADMIN_PASSWORD looks like a bcrypt hash but is not one: %w", err)
+		}
+		return func(p string) bool { return bcrypt.CompareHashAndPassword(hash, []byte(p)) == nil }, nil
+	case strings.HasPrefix(setting, "$argon2id$"):
+		a, err := parseArgon2id(setting)
+		if err != nil {
+			return nil, fmt.Errorf("ADMIN_PASSWORD looks like an argon2id hash but is not one: %w", err)
+		}
+		return func(p string) bool {
+			got := argon2.IDKey([]byte(p), a.salt, a.time, a.memory, a.threads, uint32(len(a.key)))
+			return subtle.ConstantTimeCompare(got, a.key) == 1
+		}, nil
+	}
+	want := sha256.Sum256([]byte(setting))
+	return func(p string) bool {
+		got := sha256.Sum256([]byte(p)) // equal lengths: nothing leaks through timing
+		return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	}, nil
+}
+
+type argon2Params struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+// parseArgon2id reads $argon2id$v=19$m=65536,t=3,p=4$<salt>$<key> (unpadded base64).
+func parseArgon2id(s string) (*argon2Params, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return nil, errors.New("want $argon2id$v=19$m=…,t=…,p=…$salt$hash")
+	}
+	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return nil, fmt.Errorf("unsupported version %q", parts[2])
+	}
+	a := &argon2Params{}
+	var threads uint32
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.memory, &a.time, &threads); err != nil {
+		return nil, fmt.Errorf("parameters %q: %w", parts[3], err)
+	}
+	if a.memory == 0 || a.time == 0 || threads == 0 || threads > math.MaxUint8 {
+		return nil, fmt.Errorf("parameters %q out of range", parts[3])
+	}
+	a.threads = uint8(threads)
+	var err error
+	if a.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
+		return nil, fmt.Errorf("salt: %w", err)
+	}
+	if a.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(a.key) < 16 {
+		return nil, errors.New("hash: not base64 or shorter than 16 bytes")
+	}
+	return a, nil
+}
+
+// checkCredentials compares both fields in constant time and always runs the
+// password check, so a wrong username takes as long as a wrong password.
+func (h *handler) checkCredentials(username, password string) bool {
+	gotUser := sha256.Sum256([]byte(username))
+	wantUser := sha256.Sum256([]byte(h.cfg.AdminUsername))
+	userOK := subtle.ConstantTimeCompare(gotUser[:], wantUser[:]) == 1
+	passOK := h.passwordOK != nil && h.passwordOK(password)
+	return userOK && passOK && h.cfg.AdminUsername != ""
+}
+
+// loadSession loads the admin session named by the cookie into the request's
+// context and saves it, when changed, just before the response is written.
+func (h *handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	sm := h.deps.Sessions
+	return func(c echo.Context) error {
+		c.Response().Header().Add("Vary", "Cookie")
+		var token string
+		if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
+			token = ck.Value
+		}
+		ctx, err := sm.Load(c.Request().Context(), token)
+		if err != nil {
+			return fmt.Errorf("load admin session: %w", err)
+		}
+		c.SetRequest(c.Request().WithContext(ctx))
+		c.Response().Before(func() {
+			switch sm.Status(ctx) {
+			case scs.Modified:
+				token, expiry, err := sm.Commit(ctx)
+				if err != nil {
+					// The page is already on its way; without the cookie the admin is
+					// simply asked to sign in again.
+					logger(c).Error("saving the admin session", "error", err)
+					return
+				}
+				sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
+			case scs.Destroyed:
+				sm.WriteSessionCookie(ctx, c.Response(), "", time.Time{})
+			}
+		})
+		return next(c)
+	}
+}
+
+// requireAdmin lets signed-in admins through. Others are sent to the sign-in page
+// (303, remembering where they were going) or, for the CSV export, answered 401.
+func (h *handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if h.deps.Sessions.GetString(c.Request().Context(), adminSessionKey) != "" {
+			noStore(c)
+			return next(c)
+		}
+		if strings.HasSuffix(c.Request().URL.Path, ".csv") {
+			return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to export orders.")
+		}
+		target := "/admin/login"
+		if c.Request().Method == http.MethodGet {
+			if next := safeNext(c.Request().URL.RequestURI()); next != "/admin" {
+				target += "?next=" + url.QueryEscape(next)
+			}
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+}
+
+// safeNext returns next when it is a local admin path (/admin, /admin/… or
+// /admin?…), else /admin: a sign-in link can never send anyone elsewhere.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		strings.ContainsAny(next, "\\\r\n\t") || strings.Contains(u.Path, "..") {
+		return "/admin"
+	}
+	if u.Path != "/admin" && !strings.HasPrefix(u.Path, "/admin/") {
+		return "/admin"
+	}
+	if strings.HasPrefix(u.Path, "/admin/login") || strings.HasPrefix(u.Path, "/admin/logout") {
+		return "/admin"
+	}
+	return u.RequestURI()
+}
+
+// signInForm is the sign-in form.
+type signInForm struct {
+	Username string
+	Password string
+	Next     string
+}
+
+// Messages of the sign-in page. A wrong username and a wrong password read the
+// same, so the page never confirms that a username exists.
+const (
+	msgBadCredentials = "That username and password do not match. Check them and try again."
+	msgMissing        = "Enter your username and password."
+)
+
+// showSignIn handles GET /admin/login.
+func (h *handler) showSignIn(c echo.Context) error {
+	noStore(c)
+	if h.deps.Sessions.GetString(c.Request().Context(), adminSessionKey) != "" {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return h.renderSignIn(c, http.StatusOK, signInForm{Next: safeNext(c.QueryParam("next"))}, "")
+}
+
+func (h *handler) renderSignIn(c echo.Context, status int, f signInForm, msg string) error {
+	layout := h.layout(c, "Sign in")
+	layout.Admin = true
+	return render(c, status, views.AdminSignIn(views.AdminSignInPage{
+		Layout:    layout,
+		CSRFToken: csrfToken(c),
+		Username:  f.Username,
+		Next:      f.Next,
+		Error:     msg,
+	}))
+}
+
+// signIn handles POST /admin/login. Failures are counted per client address and
+// per username; each failure is answered a little later than the last, and once a
+// key has too many the answer is 429 with Retry-After, before any password is
+// compared. Success renews the session token (no fixation) and redirects to next.
+func (h *handler) signIn(c echo.Context) error {
+	noStore(c)
+	ctx := c.Request().Context()
+	f := signInForm{
+		Username: strings.TrimSpace(c.FormValue("username")),
+		Password: c.FormValue("password"),
+		Next:     safeNext(c.FormValue("next")),
+	}
+	if f.Username == "" || f.Password == "" {
+		return h.renderSignIn(c, http.StatusUnprocessableEntity, f, msgMissing)
+	}
+	user := strings.ToLower(f.Username)
+	if len(user) > 100 {
+		user = user[:100]
+	}
+	keys := []string{"ip:" + c.RealIP(), "user:" + user}
+	wait, err := h.deps.Throttle.Locked(ctx, keys...)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return h.tooManySignIns(c, f, wait)
+	}
+	if !h.checkCredentials(f.Username, f.Password) {
+		failures, lock, err := h.deps.Throttle.Fail(ctx, keys...)
+		if err != nil {
+			return err
+		}
+		if lock > 0 {
+			return h.tooManySignIns(c, f, lock)
+		}
+		// Slow the next guess down a little more each time.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(time.Duration(failures-1)*signInDelayStep, time.Second)):
+		}
+		logger(c).Warn("admin sign-in failed", "failures", failures)
+		return h.renderSignIn(c, http.StatusUnauthorized, f, msgBadCredentials)
+	}
+	if err := h.deps.Throttle.Reset(ctx, keys...); err != nil {
+		return err
+	}
+	sm := h.deps.Sessions
+	if err := sm.RenewToken(ctx); err != nil {
+		return fmt.Errorf("renew admin session: %w", err)
+	}
+	sm.Put(ctx, adminSessionKey, h.cfg.AdminUsername)
+	logger(c).Info("admin signed in")
+	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// signInDelayStep is how much longer each further failed sign-in waits.
+const signInDelayStep = 200 * time.Millisecond
+
+// tooManySignIns answers 429 with Retry-After in whole seconds.
+func (h *handler) tooManySignIns(c echo.Context, f signInForm, wait time.Duration) error {
+	secs := int(math.Ceil(wait.Seconds()))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	logger(c).Warn("admin sign-in throttled", "retry_after_seconds", secs)
+	return h.renderSignIn(c, http.StatusTooManyRequests, f,
+		fmt.Sprintf("Too many failed sign-ins. Wait %d seconds, then try again.", secs))
+}
+
+// signOut handles POST /admin/logout: the session is destroyed in the store, so
+// its token is worthless even if it was copied.
+func (h *handler) signOut(c echo.Context) error {
+	if err := h.deps.Sessions.Destroy(c.Request().Context()); err != nil {
+		return fmt.Errorf("destroy admin session: %w", err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/login")
+}
+
+// adminLayout is the frame of a signed-in admin page.
+func (h *handler) adminLayout(c echo.Context, title string) views.Layout {
+	l := h.layout(c, title)
+	l.Admin = true
+	l.CSRFToken = csrfToken(c)
+	return l
+}
+
+// flash keeps a one-time message for the next page the admin sees.
+func (h *handler) flash(c echo.Context, tone, msg string) {
+	ctx := c.Request().Context()
+	h.deps.Sessions.Put(ctx, "flash", msg)
+	h.deps.Sessions.Put(ctx, "flash_tone", tone)
+}
+
+// popFlash returns and forgets the pending message.
+func (h *handler) popFlash(c echo.Context) views.Flash {
+	ctx := c.Request().Context()
+	return views.Flash{
+		Message: h.deps.Sessions.PopString(ctx, "flash"),
+		Tone:    h.deps.Sessions.PopString(ctx, "flash_tone"),
+	}
+}

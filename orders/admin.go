@@ -1,0 +1,449 @@
+package orders
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The merchant's admin reads orders through these queries. The list is ordered by
+// (created_at DESC, id DESC) and paged by keyset on that pair, so page 5,000 costs
+// what page 1 costs; every filter is backed by an index (migration 00004).
+
+// Flags narrow the orders list beyond its status.
+const (
+	// FlagRefundNeeded: a paid order that received a second payment.
+	FlagRefundNeeded = "refund_needed"
+	// FlagStuck: an order with an attempt open past its expiry or of unknown outcome.
+	FlagStuck = "stuck"
+)
+
+// Currencies lists the currencies an order may be in.
+var Currencies = []string{"USD", "EUR", "GBP", "CAD"}
+
+// Statuses lists every order status, in the order the admin shows them.
+var Statuses = []Status{StatusAwaitingPayment, StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview}
+
+// Filter selects orders for the admin's list, totals and export. The zero Filter
+// selects every order.
+type Filter struct {
+	Status   Status
+	Currency string
+	// From and To bound created_at: From <= created_at < To. Zero means unbounded.
+	From, To time.Time
+	// PaidSince selects orders paid at or after it (the overview's revenue links).
+	PaidSince time.Time
+	Flag      string // "", FlagRefundNeeded or FlagStuck
+	// Query matches an order number exactly ("FK-100042" or "100042"), an
+	// Orchestrate payment id exactly, or — from three characters — a substring of
+	// the customer's email or name, ignoring case.
+	Query string
+}
+
+// Validate returns ErrInvalid for a status, currency or flag the admin does not know.
+func (f Filter) Validate() error {
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		return fmt.Errorf("status %q: %w", f.Status, ErrInvalid)
+	}
+	if f.Currency != "" && !slices.Contains(Currencies, f.Currency) {
+		return fmt.Errorf("currency %q: %w", f.Currency, ErrInvalid)
+	}
+	if f.Flag != "" && f.Flag != FlagRefundNeeded && f.Flag != FlagStuck {
+		return fmt.Errorf("flag %q: %w", f.Flag, ErrInvalid)
+	}
+	return nil
+}
+
+// queryArgs collects positional arguments while a statement is built.
+type queryArgs []any
+
+// add appends v and returns its placeholder.
+func (a *queryArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// where returns the filter as SQL conditions on orders o (always at least "true").
+func (f Filter) where(args *queryArgs) string {
+	w := f.whereExceptSearch(args)
+	if search := f.search(args); search != "" {
+		w += " AND " + search
+	}
+	return w
+}
+
+// whereExceptSearch is where without the search term: conditions that an index in
+// list order (or a small index lookup) answers.
+func (f Filter) whereExceptSearch(args *queryArgs) string {
+	conds := []string{"true"}
+	if f.Status != "" {
+		conds = append(conds, "o.status = "+args.add(string(f.Status)))
+	}
+	if f.Currency != "" {
+		conds = append(conds, "o.currency = "+args.add(f.Currency))
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, "o.created_at >= "+args.add(f.From))
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, "o.created_at < "+args.add(f.To))
+	}
+	if !f.PaidSince.IsZero() {
+		conds = append(conds, "o.paid_at >= "+args.add(f.PaidSince))
+	}
+	switch f.Flag {
+	case FlagRefundNeeded:
+		conds = append(conds, "o.refund_needed")
+	case FlagStuck:
+		conds = append(conds, `o.id = ANY(ARRAY(
+			SELECT order_id FROM payment_attempts
+			WHERE status IN ('open', 'unknown') AND (status = 'unknown' OR expires_at < now())))`)
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// search returns the search term as one SQL condition on orders o, or "".
+func (f Filter) search(args *queryArgs) string {
+	q := strings.TrimSpace(f.Query)
+	if q == "" {
+		return ""
+	}
+	number := strings.ToUpper(q)
+	if isDigits(number) {
+		number = "FK-" + number
+	}
+	// Each alternative is an index lookup; the planner ORs their bitmaps.
+	alts := []string{
+		"o.number = " + args.add(number),
+		"o.id = ANY(ARRAY(SELECT order_id FROM payment_attempts WHERE orchestrate_payment_id = " + args.add(q) + "))",
+	}
+	if utf8.RuneCountInString(q) >= 3 { // trigrams need three characters
+		p := args.add("%" + escapeLike(q) + "%")
+		alts = append(alts, "o.customer_email ILIKE "+p, "o.customer_name ILIKE "+p)
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeLike makes s match literally inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Cursor is a position in the orders list: the (created_at, id) of an order.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        int64
+}
+
+// String encodes the cursor for a URL: microseconds since the epoch (PostgreSQL's
+// precision, so nothing is lost) and the id.
+func (c Cursor) String() string {
+	return strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "-" + strconv.FormatInt(c.ID, 10)
+}
+
+// ParseCursor decodes a cursor made by String. It returns ErrInvalid for anything
+// else.
+func ParseCursor(s string) (Cursor, error) {
+	ts, id, ok := strings.Cut(s, "-")
+	micros, err1 := strconv.ParseInt(ts, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 {
+		return Cursor{}, fmt.Errorf("cursor %q: %w", s, ErrInvalid)
+	}
+	return Cursor{CreatedAt: time.UnixMicro(micros).UTC(), ID: n}, nil
+}
+
+// PageRequest asks for one page of the list: the newest orders (both cursors nil),
+// those older than After, or those newer than Before.
+type PageRequest struct {
+	After  *Cursor
+	Before *Cursor
+	Limit  int
+}
+
+// OrdersPage is one page of the list, newest first, with the cursors of its
+// neighbours (nil when there is no such page).
+type OrdersPage struct {
+	Orders []Order
+	Next   *Cursor // older orders: pass as After
+	Prev   *Cursor // newer orders: pass as Before
+}
+
+// ListOrders returns one page of the orders f selects, newest first. It returns
+// ErrInvalid for an invalid filter.
+func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*OrdersPage, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if page.Limit <= 0 || page.Limit > 500 {
+		page.Limit = 50
+	}
+	plan := planIndexed
+	if strings.TrimSpace(f.Query) != "" {
+		plan = planWindow
+	}
+	list, err := s.listPage(ctx, f, page, plan)
+	if err == nil && plan == planWindow && len(list) <= page.Limit {
+		// Not a page of matches among the next searchWindow orders: the term is
+		// selective (or the list ends). Collect its matches from the search
+		// indexes instead of walking on.
+		list, err = s.listPage(ctx, f, page, planMatches)
+	}
+	if err != nil {
+		return nil, err
+	}
+	more := len(list) > page.Limit
+	if more {
+		list = list[:page.Limit]
+	}
+	out := &OrdersPage{Orders: list}
+	backwards := page.Before != nil
+	if backwards {
+		slices.Reverse(list)
+	}
+	if len(list) == 0 {
+		return out, nil
+	}
+	first, last := cursorOf(list[0]), cursorOf(list[len(list)-1])
+	switch {
+	case backwards:
+		out.Next = &last // the page we came from is older
+		if more {
+			out.Prev = &first
+		}
+	default:
+		if more {
+			out.Next = &last
+		}
+		if page.After != nil {
+			out.Prev = &first
+		}
+	}
+	return out, nil
+}
+
+// listPlan is how listOrdersQuery looks for a page.
+type listPlan int
+
+const (
+	// planIndexed walks the list order, (created_at, id), from the cursor: every
+	// filter but the search is answered by an index in that order.
+	planIndexed listPlan = iota
+	// planWindow looks for a search's matches among the next searchWindow orders
+	// only: fast for a broad term, whose matches are everywhere.
+	planWindow
+	// planMatches collects every match of a search from the search indexes and
+	// sorts them: fast for a selective term, whose few matches may all sit far
+	// from the cursor (walking there would read most of the table).
+	planMatches
+)
+
+// searchWindow is how many orders planWindow looks at.
+const searchWindow = 2000
+
+func (s *Orders) listPage(ctx context.Context, f Filter, page PageRequest, plan listPlan) ([]Order, error) {
+	query, args := listOrdersQuery(f, page, plan)
+	rows, err := s.pool.Query(ctx, query, customPlan(args)...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByName[Order])
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return list, nil
+}
+
+// listOrdersQuery is a statement behind ListOrders: one page plus one row (to
+// know whether another page follows), down the (created_at, id) key from After,
+// or up from Before, found as plan says.
+func listOrdersQuery(f Filter, page PageRequest, plan listPlan) (string, []any) {
+	var args queryArgs
+	where := f.whereExceptSearch(&args)
+	order := "o.created_at DESC, o.id DESC"
+	// The same order, in a form no index provides: the planner then finds the
+	// rows first and sorts them, rather than walking an index in this order.
+	sortOnly := "o.created_at + interval '0' DESC, o.id DESC"
+	switch {
+	case page.Before != nil:
+		where += " AND (o.created_at, o.id) > (" + args.add(page.Before.CreatedAt) + ", " + args.add(page.Before.ID) + ")"
+		order = "o.created_at, o.id"
+		sortOnly = "o.created_at + interval '0', o.id"
+	case page.After != nil:
+		where += " AND (o.created_at, o.id) < (" + args.add(page.After.CreatedAt) + ", " + args.add(page.After.ID) + ")"
+	}
+	cols := prefixed("o.", orderColumns)
+	search := f.search(&args)
+	limit := args.add(page.Limit + 1)
+	switch {
+	case search == "":
+		return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + limit, args
+	case plan == planWindow:
+		return `SELECT ` + cols + ` FROM (
+			SELECT ` + cols + ` FROM orders o WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(searchWindow) + `
+		) o WHERE ` + search + ` ORDER BY ` + order + ` LIMIT ` + limit, args
+	case plan == planMatches:
+		return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` AND ` + search + ` ORDER BY ` + sortOnly + ` LIMIT ` + limit, args
+	}
+	return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` AND ` + search + ` ORDER BY ` + order + ` LIMIT ` + limit, args
+}
+
+func cursorOf(o Order) Cursor { return Cursor{CreatedAt: o.CreatedAt, ID: o.ID} }
+
+// customPlan runs a statement unprepared (pgx's QueryExecModeExec), so PostgreSQL
+// plans it for these very values every time. A cached generic plan cannot know
+// that a status is rare or that a search term is selective, and could pick a
+// plan that walks the whole table.
+func customPlan(args []any) []any {
+	return append([]any{pgx.QueryExecModeExec}, args...)
+}
+
+// prefixed qualifies each column of a comma-separated list with p.
+func prefixed(p, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// CurrencyTotal is the number and sum of a set of orders in one currency.
+type CurrencyTotal struct {
+	Currency string `db:"currency"`
+	Count    int64  `db:"count"`
+	Minor    int64  `db:"total"`
+}
+
+// Total is the sum as Money.
+func (t CurrencyTotal) Total() Money { return Money{t.Minor, t.Currency} }
+
+// Totals returns the count and sum of the orders f selects, per currency (by
+// currency code). It returns ErrInvalid for an invalid filter.
+func (s *Orders) Totals(ctx context.Context, f Filter) ([]CurrencyTotal, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	var args queryArgs
+	rows, err := s.pool.Query(ctx, `
+		SELECT o.currency, count(*) AS count, coalesce(sum(o.total_minor), 0)::bigint AS total
+		FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency ORDER BY o.currency`, customPlan(args)...)
+	if err != nil {
+		return nil, fmt.Errorf("order totals: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByName[CurrencyTotal])
+}
+
+// ExportRow is one order as the CSV export writes it.
+type ExportRow struct {
+	Order
+	Items int // units bought
+	// PaymentID is the Orchestrate payment that paid the order, else its latest.
+	PaymentID string
+}
+
+// ExportOrders calls fn for every order f selects, newest first, as the rows
+// arrive from the database: memory stays constant however many orders there are.
+// It stops at fn's first error and returns it; ErrInvalid for an invalid filter.
+func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow) error) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	var args queryArgs
+	rows, err := s.pool.Query(ctx, `
+		SELECT o.id, o.number, o.public_ref, o.status, o.currency, o.total_minor, o.customer_name,
+		       o.customer_email, o.refund_needed, o.created_at, o.updated_at, o.paid_at,
+		       (SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = o.id),
+		       coalesce((SELECT orchestrate_payment_id FROM payment_attempts a
+		                 WHERE a.order_id = o.id AND orchestrate_payment_id IS NOT NULL
+		                 ORDER BY applied DESC, created_at DESC LIMIT 1), '')
+		FROM orders o WHERE `+f.where(&args)+`
+		ORDER BY o.created_at DESC, o.id DESC`, customPlan(args)...)
+	if err != nil {
+		return fmt.Errorf("export orders: %w", err)
+	}
+	var r ExportRow
+	o := &r.Order
+	_, err = pgx.ForEachRow(rows, []any{&o.ID, &o.Number, &o.PublicRef, &o.Status, &o.Currency, &o.TotalMinor,
+		&o.CustomerName, &o.CustomerEmail, &o.RefundNeeded, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt,
+		&r.Items, &r.PaymentID}, func() error { return fn(&r) })
+	if err != nil {
+		return fmt.Errorf("export orders: %w", err)
+	}
+	return nil
+}
+
+// StatusCount is how many orders are in one status.
+type StatusCount struct {
+	Status Status `db:"status"`
+	Count  int64  `db:"count"`
+}
+
+// Overview is the admin's front page: revenue, orders by status, trouble.
+type Overview struct {
+	TodayStart, WeekStart time.Time // UTC midnight today; UTC midnight of this ISO week's Monday
+	Today, Week           []CurrencyTotal
+	ByStatus              []StatusCount // every status, zero counts included
+	RefundNeeded          int64
+	StuckOpen             int64 // attempts still open after their expiry
+	StuckUnknown          int64 // attempts whose create outcome is unknown
+}
+
+// Overview returns today's and this week's paid revenue (by paid_at, in UTC), the
+// orders by status and the stuck attempts, as of now.
+func (s *Orders) Overview(ctx context.Context, now time.Time) (*Overview, error) {
+	now = now.UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	weekday := (int(today.Weekday()) + 6) % 7 // Monday is 0
+	ov := &Overview{TodayStart: today, WeekStart: today.AddDate(0, 0, -weekday)}
+	var err error
+	if ov.Today, err = s.Totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.TodayStart}); err != nil {
+		return nil, err
+	}
+	if ov.Week, err = s.Totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.WeekStart}); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT status, count(*) AS count FROM orders GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("orders by status: %w", err)
+	}
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByName[StatusCount])
+	if err != nil {
+		return nil, fmt.Errorf("orders by status: %w", err)
+	}
+	for _, st := range Statuses {
+		sc := StatusCount{Status: st}
+		for _, c := range counts {
+			if c.Status == st {
+				sc.Count = c.Count
+			}
+		}
+		ov.ByStatus = append(ov.ByStatus, sc)
+	}
+	err = s.pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM orders WHERE refund_needed),
+		       (SELECT count(*) FROM payment_attempts WHERE status = 'open' AND expires_at < now()),
+		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown')`).
+		Scan(&ov.RefundNeeded, &ov.StuckOpen, &ov.StuckUnknown)
+	if err != nil {
+		return nil, fmt.Errorf("stuck attempts: %w", err)
+	}
+	return ov, nil
+}

@@ -1,0 +1,126 @@
+package orders
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orchestrate-checkout/checkout/internal/seed"
+	"github.com/orchestrate-checkout/checkout/internal/testdb"
+)
+
+// TestListOrdersPlansUseIndexes seeds 50,000 orders and checks that every kind of
+// list query — the first page, a page deep in the list, a status filter, each kind
+// of search — is answered from indexes, never by reading the whole orders table,
+// and logs each plan and its time (go test -v shows them).
+func TestListOrdersPlansUseIndexes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 50,000 orders")
+	}
+	db := testdb.New(t)
+	ctx := context.Background()
+	start := time.Now()
+	if err := seed.Orders(ctx, db.Pool, seed.Options{Orders: 50_000}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded 50,000 orders in %s", time.Since(start).Round(time.Millisecond))
+	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	var deep Cursor
+	if err := db.Pool.QueryRow(ctx, `SELECT created_at, id FROM orders ORDER BY created_at DESC, id DESC OFFSET 45000 LIMIT 1`).
+		Scan(&deep.CreatedAt, &deep.ID); err != nil {
+		t.Fatal(err)
+	}
+	var number, paymentID string
+	if err := db.Pool.QueryRow(ctx, `SELECT o.number, a.orchestrate_payment_id FROM orders o JOIN payment_attempts a ON a.order_id = o.id
+		WHERE a.orchestrate_payment_id IS NOT NULL ORDER BY o.id LIMIT 1 OFFSET 20000`).Scan(&number, &paymentID); err != nil {
+		t.Fatal(err)
+	}
+	s := NewOrders(db.Pool)
+	tests := []struct {
+		name string
+		f    Filter
+		page PageRequest
+	}{
+		{"first page", Filter{}, PageRequest{}},
+		{"deep cursor", Filter{}, PageRequest{After: &deep}},
+		{"deep cursor backwards", Filter{}, PageRequest{Before: &deep}},
+		{"status", Filter{Status: StatusPaid}, PageRequest{}},
+		{"rare status, deep", Filter{Status: StatusNeedsReview}, PageRequest{After: &deep}},
+		{"currency", Filter{Currency: "EUR"}, PageRequest{After: &deep}},
+		{"date range", Filter{From: deep.CreatedAt.Add(-48 * time.Hour), To: deep.CreatedAt}, PageRequest{}},
+		{"refund needed", Filter{Flag: FlagRefundNeeded}, PageRequest{}},
+		{"stuck", Filter{Flag: FlagStuck}, PageRequest{}},
+		{"search email", Filter{Query: "customer4711"}, PageRequest{}},
+		{"search name", Filter{Query: "Customer 123"}, PageRequest{}},
+		{"search number", Filter{Query: number}, PageRequest{}},
+		{"search payment id", Filter{Query: paymentID}, PageRequest{}},
+		{"search with status, deep", Filter{Query: "customer4", Status: StatusPaid}, PageRequest{After: &deep}},
+		{"selective search far from the cursor", Filter{Query: "customer47", Status: StatusPaid}, PageRequest{After: &deep}},
+		{"broad search, deep", Filter{Query: "example.com"}, PageRequest{After: &deep}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := tt.page
+			page.Limit = 50
+			plans := []listPlan{planIndexed}
+			if tt.f.Query != "" {
+				plans = []listPlan{planWindow, planMatches}
+			}
+			var text []string
+			for _, p := range plans {
+				query, args := listOrdersQuery(tt.f, page, p)
+				plan := explain(t, db.Pool, query, args)
+				if strings.Contains(plan, "Seq Scan on orders") {
+					t.Errorf("the plan reads the whole orders table:\n%s", plan)
+				}
+				text = append(text, plan)
+			}
+			took := timeQuery(t, func() error { _, err := s.ListOrders(ctx, tt.f, page); return err })
+			t.Logf("%s: %s per page (median of 5)\n%s", tt.name, took, strings.Join(text, "\n--\n"))
+		})
+	}
+	// Totals read every matching row by nature; log their cost for the record.
+	for name, f := range map[string]Filter{"all": {}, "paid USD": {Status: StatusPaid, Currency: "USD"}, "search": {Query: "customer4711"}} {
+		var args queryArgs
+		plan := explain(t, db.Pool, `SELECT o.currency, count(*), sum(o.total_minor) FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency`, args)
+		took := timeQuery(t, func() error { _, err := s.Totals(ctx, f); return err })
+		t.Logf("totals of %s: %s (median of 5)\n%s", name, took, plan)
+	}
+}
+
+// explain returns the EXPLAIN ANALYZE text of query with args, planned for them.
+func explain(t *testing.T, pool interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, query string, args []any) string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "EXPLAIN (ANALYZE, COSTS OFF) "+query, customPlan(args)...)
+	if err != nil {
+		t.Fatalf("explain: %v\n%s", err, query)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// timeQuery returns the median of five runs of fn.
+func timeQuery(t *testing.T, fn func() error) time.Duration {
+	t.Helper()
+	var runs []time.Duration
+	for range 5 {
+		start := time.Now()
+		if err := fn(); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, time.Since(start))
+	}
+	slices.Sort(runs)
+	return runs[2].Round(10 * time.Microsecond)
+}
