@@ -25,7 +25,7 @@ type Orders interface {
 // Payments starts and confirms an order's Orchestrate payment.
 type Payments interface {
 	Start(ctx context.Context, orderID int64) (link string, err error)
-	Refresh(ctx context.Context, orderID int64, interval time.Duration) (changed bool, err error)
+	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
 	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
 }
 

@@ -41,15 +41,13 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 		}
 		if kind != "" && !order.Status.Final() {
 			ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-			changed, err := h.deps.Payments.Refresh(ctx, order.ID, 0)
+			err := h.deps.Payments.Refresh(ctx, order.ID, 0)
 			cancel()
 			if err != nil {
 				logger(c).Warn("refreshing an order on return", "order", order.Number, "error", err)
 			}
-			if changed {
-				if order, err = h.orderByRef(c); err != nil {
-					return err
-				}
+			if order, err = h.orderByRef(c); err != nil {
+				return err
 			}
 		}
 		items, err := h.deps.Orders.Items(c.Request().Context(), order.ID)

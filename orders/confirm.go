@@ -83,36 +83,32 @@ func outcome(a *Applied, err error) string {
 
 // Refresh confirms the order's live attempts that were not read in the last
 // interval, so a page polled by many tabs asks Orchestrate at most once per
-// interval. It reports whether a confirmation changed anything, so a caller
-// re-reads the order only then. Errors reading Orchestrate are logged, not
-// returned: the page shows the stored state and the next poll tries again.
-func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Duration) (changed bool, err error) {
+// interval. Errors reading Orchestrate are logged, not returned: the page shows
+// the stored state and the next poll tries again.
+func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Duration) error {
 	rows, err := p.pool.Query(ctx, `
 		UPDATE payment_attempts SET last_checked_at = now()
 		WHERE order_id = $1 AND status IN ('open', 'unknown')
 		  AND (last_checked_at IS NULL OR last_checked_at < now() - $2::interval)
 		RETURNING id::text`, orderID, interval)
 	if err != nil {
-		return false, fmt.Errorf("claim attempts to confirm: %w", err)
+		return fmt.Errorf("claim attempts to confirm: %w", err)
 	}
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return false, fmt.Errorf("claim attempts to confirm: %w", err)
+		return fmt.Errorf("claim attempts to confirm: %w", err)
 	}
-	return p.confirmClaimed(ctx, ids), nil
+	p.confirmClaimed(ctx, ids)
+	return nil
 }
 
-// confirmClaimed confirms the attempts a caller claimed and reports whether any
-// confirmation changed anything.
-func (p *Payments) confirmClaimed(ctx context.Context, ids []string) (changed bool) {
+// confirmClaimed confirms the attempts a caller claimed.
+func (p *Payments) confirmClaimed(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		a, err := p.Confirm(ctx, id, "return page", "")
-		if err != nil {
+		if _, err := p.Confirm(ctx, id, "return page", ""); err != nil {
 			p.logger.Warn("confirming a payment", "attempt_id", id, "error", err)
 		}
-		changed = changed || (a != nil && a.Changed)
 	}
-	return changed
 }
 
 // polledOrder is an order read together with the attempts its read claimed.
@@ -124,10 +120,10 @@ type polledOrder struct {
 // Poll returns the order with the given public reference after confirming, as
 // Refresh does, its live attempts not read in the last interval; an order in a
 // final status is only read. Reading the order and claiming its attempts is one
-// statement, and the order is read again only when a confirmation changed
-// something, so a poll with nothing to confirm (nearly every poll: at most one
-// per interval asks Orchestrate) costs one round trip. It returns ErrNotFound for
-// an unknown reference.
+// statement, and the order is read again only after confirming something, so a
+// poll with nothing to confirm (nearly every poll: at most one per interval asks
+// Orchestrate) costs one round trip. It returns ErrNotFound for an unknown
+// reference.
 func (p *Payments) Poll(ctx context.Context, ref string, interval time.Duration) (*Order, error) {
 	if !validRef(ref) {
 		return nil, fmt.Errorf("order %q: %w", ref, ErrNotFound)
@@ -152,9 +148,10 @@ func (p *Payments) Poll(ctx context.Context, ref string, interval time.Duration)
 	if err != nil {
 		return nil, fmt.Errorf("poll order: %w", err)
 	}
-	if !p.confirmClaimed(ctx, polled.Claimed) {
+	if len(polled.Claimed) == 0 {
 		return &polled.Order, nil
 	}
+	p.confirmClaimed(ctx, polled.Claimed)
 	return scanOrder(p.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, polled.ID))
 }
 
