@@ -20,8 +20,8 @@ const methodText = "## Method\n\n" +
 	"- **Baselines.** B1: a bare `net/http` handler writing `ok`. B2: `testing.Benchmark` writing the bytes the templ render produced, " +
 	"and the render at 40 lines against 20 for allocations per line. B3: a bare `net/http` mux calling the same `orders.Catalog.List` + " +
 	"`Carts.Count` (GET /) and `Carts.Get` (GET /cart) and writing a few bytes: no templates, no middleware. B4: the composed ceiling " +
-	"`1/(1/H + q/S)` with H the bare hello's req/s and S from `pgbench` running the request's q = 3 statements (ByRef, Refresh's claim, " +
-	"ByRef) as one script. B5: `pgbench -M prepared` at the same concurrency running the endpoint's own SQL as captured with a pgx " +
+	"`1/(1/H + q/S)` with H the bare hello's req/s and S from `pgbench` running the request's q = 1 statement (Payments.Poll: the order read " +
+	"and the claim of its due attempts in one statement; no attempt is due in the run) as one script. B5: `pgbench -M prepared` at the same concurrency running the endpoint's own SQL as captured with a pgx " +
 	"tracer (the inbox insert, River's unique `JobInsertFastMany`, its `pg_notify`, in one transaction) with random keys; the p50 " +
 	"overhead is the app's p50 at one sender minus pgbench's average latency at one client. B6: B5's figure at 8 senders. B7: the " +
 	"sandbox's own create latency (p50 of direct client calls) and a `pgbench` commit of one row (\"2 commits\" = twice its latency); " +

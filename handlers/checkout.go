@@ -26,6 +26,7 @@ type Orders interface {
 type Payments interface {
 	Start(ctx context.Context, orderID int64) (link string, err error)
 	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
+	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
 }
 
 // checkoutForm is the customer form, validated on the server.

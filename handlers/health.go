@@ -12,8 +12,12 @@ import (
 // healthz answers 200 while the process is alive; it touches nothing else, so a
 // slow database never gets a healthy process restarted.
 func (h *handler) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	return c.JSONBlob(http.StatusOK, healthyBody)
 }
+
+// healthyBody is what c.JSON writes for {"status": "ok"}, encoded once: a probe
+// hit many times a second need not run the JSON encoder.
+var healthyBody = []byte(`{"status":"ok"}` + "\n")
 
 // readyz answers 200 when the database is reachable and fully migrated, 503
 // otherwise, so a load balancer sends no traffic to an instance that cannot serve.

@@ -83,20 +83,12 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 
 // orderStatusFragment handles GET /orders/:ref/status, polled by the order page
 // while a payment is being confirmed. It asks Orchestrate at most once per
-// confirmInterval, whoever polls.
+// confirmInterval, whoever polls; a poll with nothing to ask is one query.
 func (h *handler) orderStatusFragment(c echo.Context) error {
 	noStore(c)
-	order, err := h.orderByRef(c)
+	order, err := h.deps.Payments.Poll(c.Request().Context(), c.Param("ref"), confirmInterval)
 	if err != nil {
 		return err
-	}
-	if !order.Status.Final() {
-		if err := h.deps.Payments.Refresh(c.Request().Context(), order.ID, confirmInterval); err != nil {
-			logger(c).Warn("refreshing a polled order", "order", order.Number, "error", err)
-		}
-		if order, err = h.orderByRef(c); err != nil {
-			return err
-		}
 	}
 	return render(c, http.StatusOK, views.PaymentStatus(h.orderStatus(c, order, returnKind(c.QueryParam("return")))))
 }

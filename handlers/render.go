@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -10,12 +11,28 @@ import (
 // render writes a templ component with the given status. It renders into a buffer
 // first so a failing component becomes a clean 500 page rather than half a page.
 func render(c echo.Context, status int, component templ.Component) error {
-	var buf bytes.Buffer
-	if err := component.Render(c.Request().Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		// A buffer that grew for a rare huge page is dropped, not kept forever.
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			renderBuffers.Put(buf)
+		}
+	}()
+	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
+	// HTMLBlob has written the bytes to the connection when it returns, so the
+	// buffer may go back to the pool.
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+// renderBuffers keeps page buffers between requests: growing a fresh buffer to a
+// page's size was a tenth of a page's CPU.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer worth keeping: several times a big page.
+const maxPooledBuffer = 256 << 10
 
 // noStore marks a response as private to this shopper and never cached, for pages
 // that show an order or a cart.

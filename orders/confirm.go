@@ -98,12 +98,61 @@ func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Dur
 	if err != nil {
 		return fmt.Errorf("claim attempts to confirm: %w", err)
 	}
+	p.confirmClaimed(ctx, ids)
+	return nil
+}
+
+// confirmClaimed confirms the attempts a caller claimed.
+func (p *Payments) confirmClaimed(ctx context.Context, ids []string) {
 	for _, id := range ids {
 		if _, err := p.Confirm(ctx, id, "return page", ""); err != nil {
 			p.logger.Warn("confirming a payment", "attempt_id", id, "error", err)
 		}
 	}
-	return nil
+}
+
+// polledOrder is an order read together with the attempts its read claimed.
+type polledOrder struct {
+	Order
+	Claimed []string `db:"claimed"`
+}
+
+// Poll returns the order with the given public reference after confirming, as
+// Refresh does, its live attempts not read in the last interval; an order in a
+// final status is only read. Reading the order and claiming its attempts is one
+// statement, and the order is read again only after confirming something, so a
+// poll with nothing to confirm (nearly every poll: at most one per interval asks
+// Orchestrate) costs one round trip. It returns ErrNotFound for an unknown
+// reference.
+func (p *Payments) Poll(ctx context.Context, ref string, interval time.Duration) (*Order, error) {
+	if !validRef(ref) {
+		return nil, fmt.Errorf("order %q: %w", ref, ErrNotFound)
+	}
+	rows, err := p.pool.Query(ctx, `
+		WITH o AS (SELECT `+orderColumns+` FROM orders WHERE public_ref = $1),
+		claimed AS (
+			UPDATE payment_attempts SET last_checked_at = now()
+			WHERE order_id = (SELECT id FROM o) AND (SELECT status FROM o) <> ALL($3)
+			  AND status IN ('open', 'unknown')
+			  AND (last_checked_at IS NULL OR last_checked_at < now() - $2::interval)
+			RETURNING id::text AS id)
+		SELECT o.*, ARRAY(SELECT id FROM claimed) AS claimed FROM o`,
+		ref, interval, finalStatuses())
+	if err != nil {
+		return nil, fmt.Errorf("poll order: %w", err)
+	}
+	polled, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[polledOrder])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("order: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("poll order: %w", err)
+	}
+	if len(polled.Claimed) == 0 {
+		return &polled.Order, nil
+	}
+	p.confirmClaimed(ctx, polled.Claimed)
+	return scanOrder(p.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, polled.ID))
 }
 
 // Apply records Orchestrate's payment pay against the attempt and moves the

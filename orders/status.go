@@ -76,6 +76,18 @@ func predecessors(to Status) []string {
 	return from
 }
 
+// finalStatuses lists the statuses Final reports, for SQL that must agree with it.
+func finalStatuses() []string {
+	var final []string
+	for s := range orderTransitions {
+		if s.Final() {
+			final = append(final, string(s))
+		}
+	}
+	slices.Sort(final)
+	return final
+}
+
 // AttemptStatus is where one payment attempt stands.
 type AttemptStatus string
 

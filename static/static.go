@@ -20,10 +20,32 @@ var FS fs.FS = files
 // (?v=…), so assets can be cached for a year yet change on every release.
 var Version = fingerprint()
 
+// paths holds the versioned URL of every embedded file, built once: pages ask for
+// an asset's URL several times per render, and a lookup costs no allocation.
+var paths = versionedPaths()
+
 // Path returns the URL path of an asset with the cache-busting version, for example
 // Path("css/app.css") = "/static/css/app.css?v=1a2b3c4d".
 func Path(name string) string {
+	if p, ok := paths[name]; ok {
+		return p
+	}
+	return versioned(name)
+}
+
+func versioned(name string) string {
 	return path.Join("/static", name) + "?v=" + Version
+}
+
+func versionedPaths() map[string]string {
+	m := map[string]string{}
+	_ = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			m[p] = versioned(p)
+		}
+		return err
+	})
+	return m
 }
 
 func fingerprint() string {
