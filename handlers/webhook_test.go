@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,18 +77,33 @@ func TestWebhookPaysOrder(t *testing.T) {
 		t.Errorf("%d paid transitions, want 1", n)
 	}
 
-	// The metrics tell the same story as the tables.
-	metrics := a.get(t, "/metrics").Body.String()
-	for _, want := range []string{
+	// The metrics tell the same story as the tables. They are counted just after
+	// the commits the test has seen, so give them a moment.
+	wants := []string{
 		`order_transitions_total{from="awaiting_payment",subject="order",to="paid"} 1`,
 		`order_transitions_total{from="open",subject="attempt",to="completed"} 1`,
 		`payment_confirmations_total{cause="webhook",outcome="applied"} 1`,
 		`webhooks_received_total{result="accepted",type="payment.succeeded"} 1`,
 		"payment_attempt_oldest_open_seconds 0\n",
-	} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	var metrics string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		metrics = a.get(t, "/metrics").Body.String()
+		missing := slices.DeleteFunc(slices.Clone(wants), func(w string) bool { return strings.Contains(metrics, w) })
+		if len(missing) == 0 {
+			break
 		}
+		if time.Now().After(deadline) {
+			var ours []string
+			for _, line := range strings.Split(metrics, "\n") {
+				if strings.HasPrefix(line, "order_") || strings.HasPrefix(line, "payment_") || strings.HasPrefix(line, "webhooks_") {
+					ours = append(ours, line)
+				}
+			}
+			t.Fatalf("/metrics lacks %q; it has:\n%s", missing, strings.Join(ours, "\n"))
+		}
+		time.Sleep(25 * time.Millisecond)
 	}
 }
 
