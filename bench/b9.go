@@ -196,6 +196,8 @@ func (e *env) adminApp(ctx context.Context) (*adminApp, error) {
 	if a.cookies, err = adminSignIn(ctx, a.URL); err != nil {
 		return nil, err
 	}
+	// Warm the new app (pool connections, templates) before any figure.
+	closedLoop(ctx, get(a.URL+"/admin/orders", a.cookies...), 4, e.opts.dur/2)
 	adminState.app = a
 	return a, nil
 }
