@@ -290,13 +290,16 @@ func (e *env) listURL(ctx context.Context, a *adminApp, c listCase) (string, err
 	return u, nil
 }
 
-// listLatency is the median p99 (and p50) of GET u at rate, over opts.runs runs.
+// listLatency is the median p99 (and p50) of GET u at rate, over opts.runs runs
+// of opts.dur, or longer at a low rate.
 func (e *env) listLatency(ctx context.Context, a *adminApp, u string, rate float64) (p50, p99 time.Duration, err error) {
 	tr := get(u, a.cookies...)
+	// A slow view's runs last long enough for 30 requests each.
+	d := max(e.opts.dur, time.Duration(30/rate*float64(time.Second)))
 	constantRate(ctx, tr, rate, e.opts.dur/4) // warm-up
 	var p50s, p99s []time.Duration
 	for range e.opts.runs {
-		s := constantRate(ctx, tr, rate, e.opts.dur)
+		s := constantRate(ctx, tr, rate, d)
 		if err := s.check("GET " + u); err != nil {
 			return 0, 0, err
 		}
@@ -309,8 +312,9 @@ func (e *env) listLatency(ctx context.Context, a *adminApp, u string, rate float
 type sqlTiming struct {
 	Time    time.Duration // planning + execution, summed over the statements
 	Stmts   int
-	Nodes   []string // distinct plan node types, "Index Scan on orders_created_idx" style
+	Nodes   []string // distinct plan node types, "Index Scan orders_created_idx" style
 	SeqScan []string // relations read by a Seq Scan
+	Indexes []string // indexes read, but the session's
 }
 
 // explainRequest captures the statements one GET u runs (pgx tracer on the
@@ -339,7 +343,7 @@ func (e *env) explainRequest(ctx context.Context, a *adminApp, u string) (sqlTim
 		return out, err
 	}
 	out.Stmts = len(stmts)
-	nodes, seq := map[string]bool{}, map[string]bool{}
+	nodes, seq, indexes := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var times []time.Duration
 	for r := 0; r < e.opts.runs+1; r++ { // the first run warms the cache and is dropped
 		var total time.Duration
@@ -369,6 +373,9 @@ func (e *env) explainRequest(ctx context.Context, a *adminApp, u string) (sqlTim
 				if n.NodeType == "Seq Scan" {
 					seq[n.RelationName] = true
 				}
+				if n.IndexName != "" && n.IndexName != "sessions_pkey" {
+					indexes[n.IndexName] = true
+				}
 			})
 		}
 		if r > 0 {
@@ -382,6 +389,10 @@ func (e *env) explainRequest(ctx context.Context, a *adminApp, u string) (sqlTim
 	for s := range seq {
 		out.SeqScan = append(out.SeqScan, s)
 	}
+	for i := range indexes {
+		out.Indexes = append(out.Indexes, i)
+	}
+	slices.Sort(out.Indexes)
 	slices.Sort(out.Nodes)
 	slices.Sort(out.SeqScan)
 	return out, nil
@@ -449,15 +460,21 @@ func runB9(ctx context.Context, e *env) ([]Row, error) {
 		ratio := float64(p99) / float64(sqlT.Time)
 		e.logf("  %-40s at %3.0f/s: p50 %s p99 %s; SQL %s in %d statements; seq scans %v; plan: %s",
 			c.Name, rate, ms(p50), ms(p99), ms(sqlT.Time), sqlT.Stmts, sqlT.SeqScan, strings.Join(sqlT.Nodes, ", "))
-		seqNote := "no seq scan"
+		seqNote := "no seq scan; " + strings.Join(sqlT.Indexes, ", ")
 		if len(sqlT.SeqScan) > 0 {
 			seqNote = "Seq Scan on " + strings.Join(sqlT.SeqScan, ", ")
+		}
+		met := func(ok bool) string {
+			if ok {
+				return "met"
+			}
+			return "missed"
 		}
 		rows = append(rows, Row{
 			ID: "B9", What: "admin orders list, 1M orders: " + c.Name,
 			Figure:   fmt.Sprintf("p99 %s (p50 %s) at %.0f req/s", ms(p99), ms(p50), rate),
 			Baseline: fmt.Sprintf("%s EXPLAIN ANALYZE, %d statement(s); %s", ms(sqlT.Time), sqlT.Stmts, seqNote),
-			Ratio:    fmt.Sprintf("%.1f×", ratio),
+			Ratio:    fmt.Sprintf("%.1f× (2×: %s; 100 ms: %s)", ratio, met(ratio <= 2), met(p99 <= b9Target)),
 			Target:   "≤ 2× SQL; no seq scan; p99 ≤ 100 ms (#6)",
 			Verdict:  verdict(ratio <= 2 && len(sqlT.SeqScan) == 0 && p99 <= b9Target),
 		})
