@@ -41,7 +41,7 @@ const methodText = "## Method\n\n" +
 	"FORMAT JSON)` unprepared as the app runs it; SQL time is planning + execution summed over the statements, the median of 3 runs " +
 	"after one warm-up; every plan node is walked for a `Seq Scan`. The figure is the p99 at a constant rate of 50 requests/s, or " +
 	"fewer for a view whose SQL would keep more than half a core busy (0.5 s ÷ SQL time, at least 2/s), so the tail is the page's and " +
-	"not a queue's. A row passes when p99 ≤ 2× SQL time, no plan reads a table sequentially and p99 ≤ 100 ms (issue #6).\n" +
+	"not a queue's; a run lasts long enough for 30 requests at least. A row passes when p99 ≤ 2× SQL time, no plan reads a table sequentially and p99 ≤ 100 ms (issue #6).\n" +
 	"- **B10** (growth): with 10k, 100k and 1M orders and webhook deliveries present, B5 at 8 senders (closed loop, as B5) and B9's " +
 	"page 1 and email search p99 (as B9; the 1M figures are B9's own); the ratio is how many times worse the figure is than at 10k " +
 	"(10k req/s ÷ req/s; p99 ÷ 10k p99), and only the 1M rows carry a verdict.\n" +
