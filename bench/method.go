@@ -30,6 +30,22 @@ const methodText = "## Method\n\n" +
 	"the load. B12: one child process vs three behind round-robin senders, on one database; exactly-once: 30 orders with real sandbox " +
 	"payments completed in the sandbox, every `payment.succeeded` delivered twice to each instance at once, then each order must have " +
 	"exactly one transition to paid.\n" +
-	"- **B9, B10** and the CSV part of B11 need the admin's orders list and CSV export (another branch); they are registered in " +
-	"`bench/registry.go` and reported as not run until it is merged.\n" +
+	"- **B9** (admin orders list): `internal/seed` fills the bench database with 1,000,000 orders (items, attempts, every status " +
+	"and currency, a year of dates) and as many processed webhook deliveries, in steps of 10k, 100k and 1M shared with B10 and B11. " +
+	"An in-process app wired like `main.run` with the admin (scs sessions in PostgreSQL, the sign-in throttle) is signed in to over " +
+	"HTTP like a browser (the form's `_csrf` token and cookie, then the POST; the session cookie is kept). Views: page 1; page 5,000 " +
+	"(cursor `after=` the (created_at, id) of the 249,950th newest order, computed in SQL: 4,999 pages of 50); `status=paid` page 1 and " +
+	"page 5,000; `status=needs_review` page 1; a search for one customer's email; a search matching every order (`example.com`). " +
+	"The baseline: one request of the view is made with a pgx tracer on the app's pool recording every statement it runs (the " +
+	"session lookup and the list's one or two queries, with their arguments), then each statement runs under `EXPLAIN (ANALYZE, " +
+	"FORMAT JSON)` unprepared as the app runs it; SQL time is planning + execution summed over the statements, the median of 3 runs " +
+	"after one warm-up; every plan node is walked for a `Seq Scan`. The figure is the p99 at a constant rate of 50 requests/s, or " +
+	"fewer for a view whose SQL would keep more than half a core busy (0.5 s ÷ SQL time, at least 2/s), so the tail is the page's and " +
+	"not a queue's; a run lasts long enough for 30 requests at least. A row passes when p99 ≤ 2× SQL time, no plan reads a table sequentially and p99 ≤ 100 ms (issue #6).\n" +
+	"- **B10** (growth): with 10k, 100k and 1M orders and webhook deliveries present, B5 at 8 senders (closed loop, as B5) and B9's " +
+	"page 1 and email search p99 (as B9; the 1M figures are B9's own); the ratio is how many times worse the figure is than at 10k " +
+	"(10k req/s ÷ req/s; p99 ÷ 10k p99), and only the 1M rows carry a verdict.\n" +
+	"- **B11, CSV export**: the real binary (development defaults, so the admin is `admin`/`admin`) over the 1M-order database, " +
+	"signed in over HTTP, downloads all of `/admin/orders.csv` once, parsing it with `encoding/csv` as it streams and discarding it; " +
+	"the row count must equal the orders in the table (plus the header). The figure is VmHWM after the download.\n" +
 	"- Targets and baselines are issue #8's; a missed target stays a MISS in the table.\n"
