@@ -206,9 +206,16 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	a.Catalog = orders.NewCatalog(a.Pool)
 	a.Carts = orders.NewCarts(a.Pool)
-	a.Orders = orders.NewOrders(a.Pool)
+	// The reconciliation metrics count as main counts them, so the figures include
+	// that work too.
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := orders.NewMetrics(a.Pool, logger)
+	registry.MustRegister(metrics)
+	a.Orders = orders.NewOrders(a.Pool).WithMetrics(metrics)
 	a.Payments = orders.NewPayments(a.Pool, a.Client, orders.PaymentsConfig{
 		PublicURL: publicURL, MCC: 5999, Expiry: time.Hour, Description: "Field Kettle", LinkOrigin: sbURL,
+		RecheckYoung: o.Sweep, Metrics: metrics,
 	}, logger)
 	a.Jobs, err = orders.NewJobs(a.Pool, a.Payments, orders.JobsConfig{Workers: o.Workers, SweepInterval: o.Sweep}, logger)
 	if err != nil {
@@ -227,8 +234,6 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 			cancel()
 		})
 	}
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db := stdlib.OpenDBFromPool(a.Pool)
 	a.stop = append(a.stop, func() { db.Close() })
 	provider, err := migrations.NewProvider(db, nil)

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -217,4 +218,29 @@ func doc(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
 		t.Fatalf("parse HTML: %v", err)
 	}
 	return d
+}
+
+// metric sums the samples of the named metric whose labels contain every one of
+// labels (e.g. `result="unavailable"`).
+func (a *app) metric(t *testing.T, name string, labels ...string) float64 {
+	t.Helper()
+	var sum float64
+	for _, line := range strings.Split(a.get(t, "/metrics").Body.String(), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(line, l)
+		}
+		if !match {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v); err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		sum += v
+	}
+	return sum
 }

@@ -114,16 +114,7 @@ func TestOldestOpenAttemptMetric(t *testing.T) {
 	if _, err := a.pool.Exec(context.Background(), `UPDATE payment_attempts SET created_at = now() - interval '90 seconds'`); err != nil {
 		t.Fatal(err)
 	}
-	metrics := a.get(t, "/metrics").Body.String()
-	var age float64
-	for _, line := range strings.Split(metrics, "\n") {
-		if v, ok := strings.CutPrefix(line, "payment_attempt_oldest_open_seconds "); ok {
-			if _, err := fmt.Sscan(v, &age); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if age < 90 || age > 120 {
+	if age := a.metric(t, "payment_attempt_oldest_open_seconds"); age < 90 || age > 120 {
 		t.Errorf("oldest open attempt is %v s old, want about 90", age)
 	}
 }

@@ -81,6 +81,12 @@ func outcome(a *Applied, err error) string {
 	return "unchanged"
 }
 
+// claimDue selects, in an UPDATE of payment_attempts that sets last_checked_at,
+// the live attempts not read in the last $2 interval: Refresh and Poll claim with
+// it so that however many tabs poll, Orchestrate is read once per interval.
+const claimDue = `status IN ('open', 'unknown')
+	AND (last_checked_at IS NULL OR last_checked_at < now() - $2::interval)`
+
 // Refresh confirms the order's live attempts that were not read in the last
 // interval, so a page polled by many tabs asks Orchestrate at most once per
 // interval. Errors reading Orchestrate are logged, not returned: the page shows
@@ -88,8 +94,7 @@ func outcome(a *Applied, err error) string {
 func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Duration) error {
 	rows, err := p.pool.Query(ctx, `
 		UPDATE payment_attempts SET last_checked_at = now()
-		WHERE order_id = $1 AND status IN ('open', 'unknown')
-		  AND (last_checked_at IS NULL OR last_checked_at < now() - $2::interval)
+		WHERE order_id = $1 AND `+claimDue+`
 		RETURNING id::text`, orderID, interval)
 	if err != nil {
 		return fmt.Errorf("claim attempts to confirm: %w", err)
@@ -133,8 +138,7 @@ func (p *Payments) Poll(ctx context.Context, ref string, interval time.Duration)
 		claimed AS (
 			UPDATE payment_attempts SET last_checked_at = now()
 			WHERE order_id = (SELECT id FROM o) AND (SELECT status FROM o) <> ALL($3)
-			  AND status IN ('open', 'unknown')
-			  AND (last_checked_at IS NULL OR last_checked_at < now() - $2::interval)
+			  AND `+claimDue+`
 			RETURNING id::text AS id)
 		SELECT o.*, ARRAY(SELECT id FROM claimed) AS claimed FROM o`,
 		ref, interval, finalStatuses())
