@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -33,12 +34,13 @@ func main() {
 
 // options are the command's flags.
 type options struct {
-	server string // URL of a PostgreSQL server database on which we may create databases
-	only   map[string]bool
-	quick  bool
-	runs   int           // runs per figure; the figure is their median
-	dur    time.Duration // length of one load run
-	out    string        // Markdown report; "" writes none
+	server     string // URL of a PostgreSQL server database on which we may create databases
+	only       map[string]bool
+	quick      bool
+	runs       int           // runs per figure; the figure is their median
+	dur        time.Duration // length of one load run
+	out        string        // Markdown report; "" writes none
+	cpuProfile string        // write a CPU profile of the whole run here
 }
 
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
@@ -49,13 +51,14 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	quick := fs.Bool("quick", getenv("BENCH_QUICK") != "" && getenv("BENCH_QUICK") != "0", "short runs for development (figures are not comparable)")
 	runs := fs.Int("runs", 3, "runs per figure (median); at least 3 for a report")
 	out := fs.String("out", "docs/BENCHMARKS.md", "Markdown report to write (empty: none)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (load generator included, for in-process benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if *server == "" {
 		return nil, fmt.Errorf("no PostgreSQL server: pass -server or set BENCH_SERVER_URL (scripts/bench.sh does)")
 	}
-	o := &options{server: *server, quick: *quick, runs: *runs, out: *out, dur: 2 * time.Second}
+	o := &options{server: *server, quick: *quick, runs: *runs, out: *out, cpuProfile: *cpuProfile, dur: 2 * time.Second}
 	if o.quick {
 		o.dur = 500 * time.Millisecond
 	}
@@ -84,6 +87,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer env.Close()
+	if opts.cpuProfile != "" {
+		f, err := os.Create(opts.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	var rows []Row
 	for _, b := range registry() {

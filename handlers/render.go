@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"strconv"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -22,8 +23,11 @@ func render(c echo.Context, status int, component templ.Component) error {
 	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
-	// HTMLBlob has written the bytes to the connection when it returns, so the
-	// buffer may go back to the pool.
+	// A known length spares net/http chunking the page (it chunks any body over
+	// 2 KiB written without one) and the client decoding the chunks. HTMLBlob has
+	// written the bytes to the connection when it returns, so the buffer may go
+	// back to the pool.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

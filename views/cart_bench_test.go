@@ -58,3 +58,30 @@ func TestCartPageRenders(t *testing.T) {
 		t.Errorf("rendered %d lines, want 20", got)
 	}
 }
+
+// catalogPage is a catalog of n products as the shop's front page shows it.
+func catalogPage(n int) CatalogPage {
+	p := CatalogPage{Layout: Layout{StoreName: "Field Kettle", CartCount: 3}, CSRFToken: "token"}
+	for i := range n {
+		p.Products = append(p.Products, ProductCard{
+			ID: int64(i + 1), Name: fmt.Sprintf("Product number %d", i+1), Description: "A product.",
+			Price: "$19.99", Image: "img/mug.svg",
+		})
+	}
+	return p
+}
+
+// BenchmarkCatalogPage renders the catalog with 8 products.
+func BenchmarkCatalogPage(b *testing.B) {
+	page := catalogPage(8)
+	var buf bytes.Buffer
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := Catalog(page).Render(ctx, &buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(buf.Len()))
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/a-h/templ"
+
 	"github.com/orchestrate-checkout/checkout/static"
 )
 
@@ -22,13 +24,33 @@ func TestCartGolden(t *testing.T) {
 	p.Lines[1].Image = "img/../img/kettle.svg"
 	p.Error, p.ErrorProductID, p.ErrorQuantity = "Enter a quantity from 0 to 99.", 3, `"><script>`
 	p.CSRFToken = `tok&"en`
+	checkGolden(t, Cart(p), "testdata/cart.golden.html")
+}
+
+// TestCatalogGolden pins the catalog's HTML with and without forms (a page
+// rendered without a CSRF token has none), with values that need escaping.
+func TestCatalogGolden(t *testing.T) {
+	p := catalogPage(8)
+	p.Products[0].Name = `Mug "big" & <small> 'one'`
+	p.Products[0].Description = `Holds 350 ml; <b>not</b> "microwave" safe & 'dishwasher' safe`
+	p.Products[0].ID = 123456
+	p.Products[1].Image = "img/../img/kettle.svg"
+	p.Products[2].Price = "<€19.99>"
+	p.CSRFToken = `tok&"en`
+	checkGolden(t, Catalog(p), "testdata/catalog.golden.html")
+	p.CSRFToken = ""
+	checkGolden(t, Catalog(p), "testdata/catalog-no-forms.golden.html")
+}
+
+// checkGolden renders c and compares it with the golden file (rewritten with -update).
+func checkGolden(t *testing.T, c templ.Component, golden string) {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := Cart(p).Render(context.Background(), &buf); err != nil {
+	if err := c.Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	// The asset version changes with every static file; the golden must not.
 	got := strings.ReplaceAll(buf.String(), "?v="+static.Version, "?v=VERSION")
-	const golden = "testdata/cart.golden.html"
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -39,6 +61,6 @@ func TestCartGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got != string(want) {
-		t.Errorf("cart page differs from %s:\ngot  %s\nwant %s", golden, got, want)
+		t.Errorf("page differs from %s:\ngot  %s\nwant %s", golden, got, want)
 	}
 }
