@@ -138,22 +138,12 @@ type capacity struct {
 func (e *env) measurePair(ctx context.Context, a, b target) (capacity, capacity, error) {
 	ts := []target{a, b}
 	caps := make([]capacity, 2)
-	warm := e.opts.dur / 4
-	for _, t := range ts {
-		closedLoop(ctx, t.Tr, closedLoopWorkers, warm)
-	}
-	rps := make([][]float64, 2)
-	for r := 0; r < e.opts.runs; r++ {
-		for i, t := range ts {
-			s := closedLoop(ctx, t.Tr, closedLoopWorkers, e.opts.dur)
-			if err := s.check(t.Name + " closed loop"); err != nil {
-				return caps[0], caps[1], err
-			}
-			rps[i] = append(rps[i], s.RPS)
-		}
+	maxes, err := e.maxRPS(ctx, ts...)
+	if err != nil {
+		return caps[0], caps[1], err
 	}
 	for i := range ts {
-		caps[i].MaxRPS = median(rps[i])
+		caps[i].MaxRPS = maxes[i]
 	}
 	p50s, p99s := make([][]time.Duration, 2), make([][]time.Duration, 2)
 	for r := 0; r < e.opts.runs; r++ {
@@ -171,6 +161,30 @@ func (e *env) measurePair(ctx context.Context, a, b target) (capacity, capacity,
 		e.logf("  %-28s max %8.0f req/s   at 70%%: p50 %s p99 %s", t.Name, caps[i].MaxRPS, ms(caps[i].P50), ms(caps[i].P99))
 	}
 	return caps[0], caps[1], ctx.Err()
+}
+
+// maxRPS measures the targets' maximum throughput side by side: a warm-up, then
+// alternating closed-loop runs; each figure is the median of opts.runs.
+func (e *env) maxRPS(ctx context.Context, ts ...target) ([]float64, error) {
+	warm := e.opts.dur / 4
+	for _, t := range ts {
+		closedLoop(ctx, t.Tr, closedLoopWorkers, warm)
+	}
+	rps := make([][]float64, len(ts))
+	for r := 0; r < e.opts.runs; r++ {
+		for i, t := range ts {
+			s := closedLoop(ctx, t.Tr, closedLoopWorkers, e.opts.dur)
+			if err := s.check(t.Name + " closed loop"); err != nil {
+				return nil, err
+			}
+			rps[i] = append(rps[i], s.RPS)
+		}
+	}
+	maxes := make([]float64, len(ts))
+	for i := range ts {
+		maxes[i] = median(rps[i])
+	}
+	return maxes, ctx.Err()
 }
 
 // get returns a targeter for GET url with the given cookies.

@@ -21,8 +21,8 @@ const methodText = "## Method\n\n" +
 	"and the render at 40 lines against 20 for allocations per line. B3: a bare `net/http` mux calling the same `orders.Catalog.List` + " +
 	"`Carts.Count` (GET /) and `Carts.Get` (GET /cart) and writing, with its Content-Length, the page the app sent the same shopper " +
 	"for that path (fetched once before the runs): no templates, no middleware, the same bytes on the wire, as B2 compares the render " +
-	"with writing its bytes. (Against a handler writing 2 bytes, session 2 measured 0.64× and 0.61×: most of that gap is moving a " +
-	"5 KB page through the loopback and the in-process load generator, which no renderer can remove.) B4: the composed ceiling " +
+	"with writing its bytes. A row for the record (no verdict) compares the app's maximum with the same handler answering 2 bytes: " +
+	"the difference is moving a 5 KB page through the loopback and the in-process load generator, which no renderer can remove. B4: the composed ceiling " +
 	"`1/(1/H + q/S)` with H the bare hello's req/s and S from `pgbench` running the request's q = 1 statement (Payments.Poll: the order read " +
 	"and the claim of its due attempts in one statement; no attempt is due in the run) as one script. B5: `pgbench -M prepared` at the same concurrency running the endpoint's own SQL as captured with a pgx " +
 	"tracer (the inbox insert, River's unique `JobInsertFastMany`, its `pg_notify`, in one transaction) with random keys; the p50 " +
