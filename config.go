@@ -56,6 +56,9 @@ type Config struct {
 	AdminPassword string // ADMIN_PASSWORD (plain, or a bcrypt/argon2id hash)
 	// AdminSessionLifetime is ADMIN_SESSION_LIFETIME: how long an admin stays signed in.
 	AdminSessionLifetime time.Duration
+	// AdminSessionIdleTimeout is ADMIN_SESSION_IDLE_TIMEOUT: an admin session
+	// unused this long ends before its lifetime does.
+	AdminSessionIdleTimeout time.Duration
 	// TrustProxy is TRUST_PROXY: take the client address from X-Forwarded-For set
 	// by a proxy on a private network (the admin's sign-in throttle counts by it).
 	TrustProxy bool
@@ -145,6 +148,14 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c.CreateTimeout = parseDuration("ORCHESTRATE_CREATE_TIMEOUT", "8s", time.Second, time.Minute)
 	c.JobRescueAfter = parseDuration("JOB_RESCUE_AFTER", "2m", time.Second, 24*time.Hour)
 	c.AdminSessionLifetime = parseDuration("ADMIN_SESSION_LIFETIME", "12h", 5*time.Minute, 7*24*time.Hour)
+	c.AdminSessionIdleTimeout = parseDuration("ADMIN_SESSION_IDLE_TIMEOUT", "30m", time.Minute, 7*24*time.Hour)
+	switch {
+	case c.AdminSessionIdleTimeout <= c.AdminSessionLifetime:
+	case getenv("ADMIN_SESSION_IDLE_TIMEOUT") == "":
+		c.AdminSessionIdleTimeout = c.AdminSessionLifetime // a lifetime shorter than the default idle timeout
+	default:
+		bad("ADMIN_SESSION_IDLE_TIMEOUT (%s) must not be longer than ADMIN_SESSION_LIFETIME (%s)", c.AdminSessionIdleTimeout, c.AdminSessionLifetime)
+	}
 	if err := handlers.CheckAdminPassword(c.AdminPassword); err != nil {
 		bad("%v", err)
 	}

@@ -37,12 +37,25 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"DatabaseMaxConns", c.DatabaseMaxConns, int32(20)},
 		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
 		{"AdminSessionLifetime", c.AdminSessionLifetime, 12 * time.Hour},
+		{"AdminSessionIdleTimeout", c.AdminSessionIdleTimeout, 30 * time.Minute},
 		{"TrustProxy", c.TrustProxy, false},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
 		}
+	}
+}
+
+// A lifetime shorter than the default idle timeout is also the idle timeout,
+// rather than an error about a setting the operator never made.
+func TestLoadConfigShortAdminSession(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{"ADMIN_SESSION_LIFETIME": "10m"}))
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if c.AdminSessionIdleTimeout != 10*time.Minute {
+		t.Errorf("AdminSessionIdleTimeout = %s, want the 10m lifetime", c.AdminSessionIdleTimeout)
 	}
 }
 
@@ -127,6 +140,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "malformed bcrypt admin password", env: map[string]string{"ADMIN_PASSWORD": "$2a$10$tooshort"}, wantErr: []string{"ADMIN_PASSWORD", "bcrypt"}},
 		{name: "malformed argon2id admin password", env: map[string]string{"ADMIN_PASSWORD": "$argon2id$v=19$m=x$salt$hash"}, wantErr: []string{"ADMIN_PASSWORD", "argon2id"}},
 		{name: "bad ADMIN_SESSION_LIFETIME", env: map[string]string{"ADMIN_SESSION_LIFETIME": "1m"}, wantErr: []string{"ADMIN_SESSION_LIFETIME"}},
+		{name: "bad ADMIN_SESSION_IDLE_TIMEOUT", env: map[string]string{"ADMIN_SESSION_IDLE_TIMEOUT": "10s"}, wantErr: []string{"ADMIN_SESSION_IDLE_TIMEOUT"}},
+		{name: "idle timeout longer than the lifetime", env: map[string]string{"ADMIN_SESSION_LIFETIME": "1h", "ADMIN_SESSION_IDLE_TIMEOUT": "2h"}, wantErr: []string{"ADMIN_SESSION_IDLE_TIMEOUT", "must not be longer"}},
 		{name: "bad TRUST_PROXY", env: map[string]string{"TRUST_PROXY": "yes"}, wantErr: []string{"TRUST_PROXY"}},
 		{name: "production names every problem", base: validProduction, env: map[string]string{"ORCHESTRATE_API_KEY": "", "PUBLIC_URL": "http://x.test", "ADMIN_PASSWORD": "admin"}, wantErr: []string{"ORCHESTRATE_API_KEY", "PUBLIC_URL", "ADMIN_PASSWORD"}},
 	}

@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Admin sessions live in PostgreSQL (table sessions), shared by every instance.
 	// pgxstore's own cleanup goroutine cannot be stopped without a data race, so
 	// expired sessions are deleted by a loop of ours below.
-	sessions := handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), cfg.AdminSessionLifetime, cfg.Production())
+	sessions := handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), cfg.AdminSessionLifetime, cfg.AdminSessionIdleTimeout, cfg.Production())
 
 	app := handlers.New(handlers.Config{
 		StoreName:      cfg.StoreName,

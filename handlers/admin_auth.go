@@ -33,12 +33,15 @@ type SigninThrottle interface {
 const adminSessionKey = "admin"
 
 // NewSessionManager returns the admin's session manager over store: the cookie
-// admin_session, for /admin only, HttpOnly, SameSite=Lax, Secure in production,
-// lasting lifetime; the store keeps a hash of the token, not the token.
-func NewSessionManager(store scs.Store, lifetime time.Duration, production bool) *scs.SessionManager {
+// admin_session, for /admin only, HttpOnly, SameSite=Lax, Secure in production.
+// A session ends lifetime after sign-in, or earlier once it has been idle for
+// idle (0: no idle timeout); every admin request pushes the idle deadline back.
+// The store keeps a hash of the token, not the token.
+func NewSessionManager(store scs.Store, lifetime, idle time.Duration, production bool) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
 	sm.Lifetime = lifetime
+	sm.IdleTimeout = idle
 	sm.HashTokenInStore = true
 	sm.Cookie.Name = "admin_session"
 	sm.Cookie.Path = "/admin"

@@ -141,6 +141,34 @@ func TestAdminSignInRenewAndSignOut(t *testing.T) {
 	}
 }
 
+// TestAdminSessionIdleTimeout: a session's expiry in the store is the idle
+// timeout (30 min in these tests) from the last request, not the lifetime, and
+// a session left idle past it is gone. Time passing is simulated by moving the
+// stored expiry, which is all the store compares.
+func TestAdminSessionIdleTimeout(t *testing.T) {
+	a := newApp(t)
+	s := a.newAdmin(t)
+	idleWindow := `SELECT count(*) FROM sessions WHERE expiry BETWEEN now() + interval '29 minutes' AND now() + interval '31 minutes'`
+	if n := a.count(t, idleWindow); n != 1 {
+		t.Fatalf("%d sessions expiring 30 min after sign-in, want 1 (the lifetime is 1 h)", n)
+	}
+
+	// Twenty idle minutes later the admin comes back: the deadline moves again.
+	a.exec(t, `UPDATE sessions SET expiry = now() + interval '10 minutes'`)
+	if p := s.get("/admin/orders"); p.StatusCode != http.StatusOK {
+		t.Fatalf("GET /admin/orders within the idle timeout = %d, want 200", p.StatusCode)
+	}
+	if n := a.count(t, idleWindow); n != 1 {
+		t.Errorf("%d sessions expiring 30 min after the last request, want 1: activity did not extend the session", n)
+	}
+
+	// Idle past the timeout: signed out.
+	a.exec(t, `UPDATE sessions SET expiry = now() - interval '1 second'`)
+	if p := s.get("/admin/orders"); p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/admin/login") {
+		t.Errorf("GET /admin/orders after the idle timeout = %d %q, want 303 to the sign-in page", p.StatusCode, p.Header.Get("Location"))
+	}
+}
+
 func TestAdminRequiresSession(t *testing.T) {
 	a := newApp(t)
 	sameOrigin := []string{"Sec-Fetch-Site", "same-origin", "Content-Type", "application/x-www-form-urlencoded"}
@@ -300,7 +328,7 @@ func TestAdminBruteForceIsThrottled(t *testing.T) {
 func newSignInApp(t *testing.T, pool *pgxpool.Pool, password string) *app {
 	t.Helper()
 	e := handlers.New(handlers.Config{StoreName: "Field Kettle", AdminUsername: testAdminUser, AdminPassword: password}, handlers.Deps{
-		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, true),
+		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, true),
 		Throttle:    orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
 		AdminOrders: orders.NewOrders(pool),
 	})

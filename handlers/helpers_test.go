@@ -162,7 +162,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),
 
-		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, false),
+		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, false),
 		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
 		AdminOrders:   orders.NewOrders(pool),
 		AdminPayments: payments,

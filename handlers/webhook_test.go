@@ -35,6 +35,14 @@ func (a *app) count(t *testing.T, query string, args ...any) int {
 	return n
 }
 
+// exec runs a statement on the app's database, failing the test on error.
+func (a *app) exec(t *testing.T, query string, args ...any) {
+	t.Helper()
+	if _, err := a.pool.Exec(context.Background(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
 func (a *app) orderStatus(t *testing.T, ref string) string {
 	t.Helper()
 	var s string
