@@ -169,52 +169,38 @@ func (p *Payments) Apply(ctx context.Context, attemptID string, pay *orchestrate
 	var out *Applied
 	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		// Lock order before attempt, the order every writer uses, so none deadlock.
-		var orderID int64
-		if err := tx.QueryRow(ctx, `SELECT order_id FROM payment_attempts WHERE id = $1`, attemptID).Scan(&orderID); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("attempt %s: %w", attemptID, ErrNotFound)
-			}
-			return err
+		o, err := scanOrder(tx.Query(ctx, `
+			SELECT `+orderColumns+` FROM orders
+			WHERE id = (SELECT order_id FROM payment_attempts WHERE id = $1)
+			FOR UPDATE`, attemptID))
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("attempt %s: %w", attemptID, ErrNotFound)
 		}
-		o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
 		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+attemptColumns+` FROM payment_attempts WHERE id = $1 FOR UPDATE`, attemptID)
-		if err != nil {
-			return err
-		}
-		a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Attempt])
-		if err != nil {
-			return fmt.Errorf("lock attempt: %w", err)
-		}
-		if a.PaymentID != nil && *a.PaymentID != pay.ID {
-			return fmt.Errorf("attempt %s belongs to payment %s, not %s: %w", a.ID, *a.PaymentID, pay.ID, ErrConflict)
-		}
-		out = &Applied{Attempt: *a, Order: *o}
-
-		// Adopt the payment's identity and link, which never change once known.
-		var expires *time.Time
-		if pay.ExpiresAt != nil {
-			expires = pay.ExpiresAt
-		}
-		link := pay.PaymentLink
-		if _, err := tx.Exec(ctx, `
+		// Adopt the payment's identity and link, which never change once known,
+		// locking the attempt. A payment id already there and different is a
+		// conflict, and returning it rolls the adoption back.
+		rows, err := tx.Query(ctx, `
 			UPDATE payment_attempts SET
 				orchestrate_payment_id = coalesce(orchestrate_payment_id, $2),
 				payment_link = coalesce(nullif($3, ''), payment_link),
 				expires_at = coalesce($4, expires_at),
 				last_checked_at = now()
-			WHERE id = $1`, a.ID, pay.ID, link, expires); err != nil {
+			WHERE id = $1
+			RETURNING `+attemptColumns, attemptID, pay.ID, pay.PaymentLink, pay.ExpiresAt)
+		if err != nil {
 			return fmt.Errorf("adopt payment: %w", err)
 		}
-		out.Attempt.PaymentID = &pay.ID
-		if link != "" {
-			out.Attempt.PaymentLink = &link
+		a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Attempt])
+		if err != nil {
+			return fmt.Errorf("adopt payment: %w", err)
 		}
-		if expires != nil {
-			out.Attempt.ExpiresAt = expires
+		if *a.PaymentID != pay.ID {
+			return fmt.Errorf("attempt %s belongs to payment %s, not %s: %w", a.ID, *a.PaymentID, pay.ID, ErrConflict)
 		}
+		out = &Applied{Attempt: *a, Order: *o}
 
 		to, known := attemptStatusFor(pay.Status)
 		if !known {

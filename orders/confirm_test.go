@@ -2,6 +2,7 @@ package orders_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -166,17 +167,34 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// TestApplyRefusesAnotherPaymentForTheAttempt: an attempt keeps the payment it
+// adopted first. Applying a different payment to it is ErrConflict and changes
+// nothing (Apply adopts before it compares, so this proves the rollback), and an
+// attempt that does not exist is ErrNotFound.
 func TestApplyRefusesAnotherPaymentForTheAttempt(t *testing.T) {
 	f := newFixture(t)
-	id := f.attempt(t, "open")
 	ctx := context.Background()
-	if _, err := f.payments.Apply(ctx, id, payment("pay-1", orchestrate.StatusPending, 1999, orchestrate.USD), "test", ""); err != nil {
+	id := f.attempt(t, "creating")
+	if _, err := f.payments.Apply(ctx, id, payment("pay_first", orchestrate.StatusPending, 1999, "USD"), "create", ""); err != nil {
+		t.Fatalf("Apply the first payment: %v", err)
+	}
+	other := payment("pay_other", orchestrate.StatusCompleted, 1999, "USD")
+	other.PaymentLink = "http://sandbox.test/elsewhere"
+	if _, err := f.payments.Apply(ctx, id, other, "webhook", ""); !errors.Is(err, orders.ErrConflict) {
+		t.Fatalf("Apply another payment = %v, want ErrConflict", err)
+	}
+	var payID, link, status string
+	if err := f.pool.QueryRow(ctx, `SELECT orchestrate_payment_id, payment_link, status FROM payment_attempts WHERE id = $1`, id).Scan(&payID, &link, &status); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.payments.Apply(ctx, id, payment("pay-2", orchestrate.StatusCompleted, 1999, orchestrate.USD), "test", ""); err == nil {
-		t.Fatal("Apply accepted a second payment id for one attempt")
+	if payID != "pay_first" || link != "http://sandbox.test/payments/pay_first/collection" || status != "open" {
+		t.Errorf("attempt after the refused payment = %s %s %s, want pay_first, its link, open", payID, link, status)
 	}
-	if status, _, _ := f.state(t); status != "awaiting_payment" {
-		t.Errorf("order = %s after a refused payment, want awaiting_payment", status)
+	if got, _, _ := f.state(t); got != "awaiting_payment" {
+		t.Errorf("order = %s after the refused payment, want awaiting_payment", got)
+	}
+
+	if _, err := f.payments.Apply(ctx, "00000000-0000-0000-0000-000000000000", other, "webhook", ""); !errors.Is(err, orders.ErrNotFound) {
+		t.Errorf("Apply to a missing attempt = %v, want ErrNotFound", err)
 	}
 }

@@ -151,23 +151,25 @@ func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) 
 			return fmt.Errorf("the cart mixes currencies: %w", ErrInvalid)
 		}
 
+		// The order, its items copied from the cart at the catalog's prices, and the
+		// cart's link to it, in one statement.
 		o, err := scanOrder(tx.Query(ctx, `
-			INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			RETURNING `+orderColumns,
+			WITH o AS (
+				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				RETURNING `+orderColumns+`
+			), items AS (
+				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
+				SELECT o.id, p.id, p.name, p.price_minor, ci.quantity
+				FROM o, cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
+				WHERE ci.cart_id = $2
+			), linked AS (
+				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2
+			)
+			SELECT * FROM o`,
 			randomToken(16), cartID, currency, total, c.Name, c.Email))
 		if err != nil {
 			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
-			SELECT $1, p.id, p.name, p.price_minor, ci.quantity
-			FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
-			WHERE ci.cart_id = $2`, o.ID, cartID); err != nil {
-			return fmt.Errorf("copy items: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE carts SET order_id = $2 WHERE id = $1`, cartID, o.ID); err != nil {
-			return fmt.Errorf("link cart: %w", err)
 		}
 		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"}); err != nil {
 			return err

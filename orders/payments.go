@@ -105,7 +105,7 @@ func (p *Payments) Start(ctx context.Context, orderID int64) (string, error) {
 
 func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 	for range 5 {
-		live, err := p.liveAttempt(ctx, orderID)
+		live, unknown, err := p.attemptsInPlay(ctx, orderID)
 		if err != nil {
 			return "", err
 		}
@@ -134,17 +134,19 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 			continue
 		}
 
-		if err := p.resolveUnknown(ctx, orderID); err != nil {
+		// A payment of an unknown attempt found open is adopted, and the new attempt
+		// below then conflicts with it and goes round to use it.
+		if err := p.resolveUnknown(ctx, unknown); err != nil {
 			return "", err
 		}
-		attempt, err := p.newAttempt(ctx, orderID)
+		order, attempt, err := p.newAttempt(ctx, orderID)
 		if errors.Is(err, ErrConflict) {
-			continue // another instance started one first; go round and use it
+			continue // another request or instance has a live attempt; go round and use it
 		}
 		if err != nil {
 			return "", err
 		}
-		return p.create(ctx, attempt)
+		return p.create(ctx, order, attempt)
 	}
 	return "", fmt.Errorf("order %d: no stable payment attempt: %w", orderID, ErrPaymentUnavailable)
 }
@@ -157,22 +159,31 @@ func (p *Payments) startTimeout() time.Duration { return 2 * p.cfg.CreateTimeout
 // creating it died, and the payment must be looked up instead.
 func (p *Payments) orphanedAfter() time.Duration { return p.startTimeout() + 2*time.Second }
 
-// liveAttempt returns the order's creating or open attempt, or nil.
-func (p *Payments) liveAttempt(ctx context.Context, orderID int64) (*Attempt, error) {
+// attemptsInPlay returns, in one query, the order's creating or open attempt (or
+// nil) and the ids of its attempts whose create outcome is unknown and whose
+// payment has not been found yet.
+func (p *Payments) attemptsInPlay(ctx context.Context, orderID int64) (*Attempt, []string, error) {
 	rows, err := p.pool.Query(ctx, `
 		SELECT `+attemptColumns+` FROM payment_attempts
-		WHERE order_id = $1 AND status IN ('creating', 'open')`, orderID)
+		WHERE order_id = $1
+		  AND (status IN ('creating', 'open') OR (status = 'unknown' AND orchestrate_payment_id IS NULL))`, orderID)
 	if err != nil {
-		return nil, fmt.Errorf("live attempt: %w", err)
+		return nil, nil, fmt.Errorf("attempts in play: %w", err)
 	}
-	a, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Attempt])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	attempts, err := pgx.CollectRows(rows, pgx.RowToAddrOfStructByName[Attempt])
 	if err != nil {
-		return nil, fmt.Errorf("live attempt: %w", err)
+		return nil, nil, fmt.Errorf("attempts in play: %w", err)
 	}
-	return a, nil
+	var live *Attempt
+	var unknown []string
+	for _, a := range attempts {
+		if a.Status == AttemptUnknown {
+			unknown = append(unknown, a.ID)
+		} else {
+			live = a // at most one: payment_attempts_one_open_per_order
+		}
+	}
+	return live, unknown, nil
 }
 
 // waitWhileCreating waits until another request or instance has finished creating
@@ -196,20 +207,10 @@ func (p *Payments) waitWhileCreating(ctx context.Context, attemptID string) erro
 	}
 }
 
-// resolveUnknown looks up, by our attempt id in the metadata, the payments of the
-// order's attempts whose create outcome is unknown, and adopts any it finds. One
-// found open means the shopper is sent to it rather than to a second payment.
-func (p *Payments) resolveUnknown(ctx context.Context, orderID int64) error {
-	rows, err := p.pool.Query(ctx, `
-		SELECT id::text FROM payment_attempts
-		WHERE order_id = $1 AND status = 'unknown' AND orchestrate_payment_id IS NULL`, orderID)
-	if err != nil {
-		return fmt.Errorf("unknown attempts: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("unknown attempts: %w", err)
-	}
+// resolveUnknown looks up, by our attempt id in the metadata, the payments of
+// attempts whose create outcome is unknown, and adopts any it finds. One found
+// open means the shopper is sent to it rather than to a second payment.
+func (p *Payments) resolveUnknown(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		lookupCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		pay, err := p.api.FindPaymentByMetadata(lookupCtx, MetadataAttemptID, id, 3)
@@ -230,16 +231,18 @@ func (p *Payments) resolveUnknown(ctx context.Context, orderID int64) error {
 }
 
 // newAttempt writes a creating attempt for the order (and moves a failed or expired
-// order back to awaiting payment) before Orchestrate is called. It returns
-// ErrConflict when the order already has a live attempt and ErrNotPayable when the
+// order back to awaiting payment) before Orchestrate is called, and returns the
+// order as it read it with the attempt. It returns ErrConflict when the order already has a live attempt and ErrNotPayable when the
 // order is paid or under review.
-func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Attempt, error) {
+func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Order, *Attempt, error) {
+	var order *Order
 	var attempt *Attempt
 	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
 		if err != nil {
 			return err
 		}
+		order = o
 		if !o.Status.Payable() {
 			return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotPayable)
 		}
@@ -267,7 +270,7 @@ func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Attempt, err
 		}
 		return nil
 	})
-	return attempt, err
+	return order, attempt, err
 }
 
 // Metadata keys the app puts on every payment. MetadataAttemptID finds the payment
@@ -278,12 +281,9 @@ const (
 	MetadataAttemptID   = "attempt_id"
 )
 
-// create asks Orchestrate for the attempt's payment and records the outcome.
-func (p *Payments) create(ctx context.Context, a *Attempt) (string, error) {
-	o, err := scanOrder(p.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, a.OrderID))
-	if err != nil {
-		return "", err
-	}
+// create asks Orchestrate for the attempt's payment and records the outcome. The
+// order is the one newAttempt read: only fields that never change are used.
+func (p *Payments) create(ctx context.Context, o *Order, a *Attempt) (string, error) {
 	base := p.cfg.PublicURL.String() + "/orders/" + url.PathEscape(o.PublicRef)
 	params := &orchestrate.CreatePaymentParams{
 		Amount:         a.AmountMinor,
