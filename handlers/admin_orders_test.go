@@ -85,6 +85,13 @@ func (o listedOrder) matches(t *testing.T, q url.Values) bool {
 	if term == "" {
 		return true
 	}
+	// A whole address (one @, something before it, a dot in the domain, no
+	// spaces) finds that customer's orders and no other: not the addresses that
+	// contain it.
+	if local, domain, ok := strings.Cut(term, "@"); ok && local != "" && !strings.ContainsAny(term, " <>") &&
+		!strings.Contains(domain, "@") && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".") {
+		return strings.EqualFold(o.email, term)
+	}
 	if strings.EqualFold(o.number, term) || o.number == "FK-"+term || slices.Contains(o.payments, term) {
 		return true
 	}
@@ -187,6 +194,12 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 	}
 	_, special := a.insertOrder(t, "Half 50% off_sale", "deals@shop.example", "failed", "GBP", now.Add(-36*time.Hour), "pay_special_123")
 	a.insertOrder(t, "Zoë Ångström", "ZOE@Example.ORG", "awaiting_payment", "EUR", now.Add(-50*time.Hour), "")
+	// Ann, and customers whose addresses contain hers.
+	a.insertOrder(t, "Ann Lee", "ann@example.com", "paid", "USD", now.Add(-30*time.Hour), "")
+	a.insertOrder(t, "Ann Lee", "Ann@Example.com", "failed", "USD", now.Add(-20*24*time.Hour), "")
+	a.insertOrder(t, "Ann Lee", "ann@example.com", "paid", "EUR", now.Add(-35*24*time.Hour), "")
+	a.insertOrder(t, "Jo Ann", "joann@example.com", "paid", "USD", now.Add(-31*time.Hour), "")
+	a.insertOrder(t, "Ann Elsewhere", "ann@example.community", "paid", "USD", now.Add(-32*time.Hour), "")
 	all := a.allOrders(t)
 	admin := a.newAdmin(t)
 
@@ -196,7 +209,7 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 		query url.Values
 		least int // the oracle must select at least this many, so no case is vacuous
 	}{
-		{"everything", url.Values{}, 402},
+		{"everything", url.Values{}, 407},
 		{"status", url.Values{"status": {"paid"}}, 200},
 		{"status and currency", url.Values{"status": {"failed"}, "currency": {"GBP"}}, 5},
 		{"currency", url.Values{"currency": {"CAD"}}, 90},
@@ -212,6 +225,12 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 		{"name any case", url.Values{"q": {"CUSTOMER 7"}}, 10},
 		{"unicode name", url.Values{"q": {"zoë"}}, 1},
 		{"email any case", url.Values{"q": {"zoe@example.org"}}, 1},
+		{"whole email is that customer only", url.Values{"q": {"ann@example.com"}}, 3},
+		{"whole email any case", url.Values{"q": {"ANN@EXAMPLE.COM"}}, 3},
+		{"whole email and status", url.Values{"q": {"ann@example.com"}, "status": {"paid"}}, 2},
+		{"whole email of nobody", url.Values{"q": {"nobody@example.com"}}, 0},
+		{"part of an email is a substring", url.Values{"q": {"ann@example"}}, 5},
+		{"a domain is a substring", url.Values{"q": {"@example.com"}}, 300},
 		{"like wildcards are literal", url.Values{"q": {"50% off_"}}, 1},
 		{"broad search", url.Values{"q": {"example.com"}}, 300},
 		{"broad search and status", url.Values{"q": {"EXAMPLE.COM"}, "status": {"paid"}}, 200},
