@@ -85,6 +85,13 @@ func (o listedOrder) matches(t *testing.T, q url.Values) bool {
 	if term == "" {
 		return true
 	}
+	// A whole address (one @, something before it, a dot in the domain, no
+	// spaces) finds that customer's orders and no other: not the addresses that
+	// contain it.
+	if local, domain, ok := strings.Cut(term, "@"); ok && local != "" && !strings.ContainsAny(term, " <>") &&
+		!strings.Contains(domain, "@") && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".") {
+		return strings.EqualFold(o.email, term)
+	}
 	if strings.EqualFold(o.number, term) || o.number == "FK-"+term || slices.Contains(o.payments, term) {
 		return true
 	}
@@ -187,6 +194,12 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 	}
 	_, special := a.insertOrder(t, "Half 50% off_sale", "deals@shop.example", "failed", "GBP", now.Add(-36*time.Hour), "pay_special_123")
 	a.insertOrder(t, "Zoë Ångström", "ZOE@Example.ORG", "awaiting_payment", "EUR", now.Add(-50*time.Hour), "")
+	// Ann, and customers whose addresses contain hers.
+	a.insertOrder(t, "Ann Lee", "ann@example.com", "paid", "USD", now.Add(-30*time.Hour), "")
+	a.insertOrder(t, "Ann Lee", "Ann@Example.com", "failed", "USD", now.Add(-20*24*time.Hour), "")
+	a.insertOrder(t, "Ann Lee", "ann@example.com", "paid", "EUR", now.Add(-35*24*time.Hour), "")
+	a.insertOrder(t, "Jo Ann", "joann@example.com", "paid", "USD", now.Add(-31*time.Hour), "")
+	a.insertOrder(t, "Ann Elsewhere", "ann@example.community", "paid", "USD", now.Add(-32*time.Hour), "")
 	all := a.allOrders(t)
 	admin := a.newAdmin(t)
 
@@ -196,7 +209,7 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 		query url.Values
 		least int // the oracle must select at least this many, so no case is vacuous
 	}{
-		{"everything", url.Values{}, 402},
+		{"everything", url.Values{}, 407},
 		{"status", url.Values{"status": {"paid"}}, 200},
 		{"status and currency", url.Values{"status": {"failed"}, "currency": {"GBP"}}, 5},
 		{"currency", url.Values{"currency": {"CAD"}}, 90},
@@ -212,6 +225,12 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 		{"name any case", url.Values{"q": {"CUSTOMER 7"}}, 10},
 		{"unicode name", url.Values{"q": {"zoë"}}, 1},
 		{"email any case", url.Values{"q": {"zoe@example.org"}}, 1},
+		{"whole email is that customer only", url.Values{"q": {"ann@example.com"}}, 3},
+		{"whole email any case", url.Values{"q": {"ANN@EXAMPLE.COM"}}, 3},
+		{"whole email and status", url.Values{"q": {"ann@example.com"}, "status": {"paid"}}, 2},
+		{"whole email of nobody", url.Values{"q": {"nobody@example.com"}}, 0},
+		{"part of an email is a substring", url.Values{"q": {"ann@example"}}, 5},
+		{"a domain is a substring", url.Values{"q": {"@example.com"}}, 300},
 		{"like wildcards are literal", url.Values{"q": {"50% off_"}}, 1},
 		{"broad search", url.Values{"q": {"example.com"}}, 300},
 		{"broad search and status", url.Values{"q": {"EXAMPLE.COM"}, "status": {"paid"}}, 200},
@@ -282,6 +301,121 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 		if p := admin.get("/admin/orders" + bad); p.StatusCode != http.StatusBadRequest {
 			t.Errorf("GET /admin/orders%s = %d, want 400", bad, p.StatusCode)
 		}
+	}
+}
+
+// TestAdminOrdersWholeEmailSearch: a whole email address lists exactly that
+// customer's orders, in any case, page by page in both directions, alone or with
+// a status, with the same totals and CSV export; addresses that merely contain it
+// are left out, and part of an address is still a substring search.
+func TestAdminOrdersWholeEmailSearch(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	if err := seed.Orders(ctx, a.pool, seed.Options{Orders: 300, Now: now, Span: 40 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	// Pat has 120 orders among everyone else's, newest first, every other one
+	// paid; two customers have addresses that contain Pat's.
+	var pat, patPaid []string
+	for i := range 120 {
+		status := "failed"
+		if i%2 == 0 {
+			status = "paid"
+		}
+		_, number := a.insertOrder(t, "Pat Doe", "Pat@Example.com", status, "USD", now.Add(-time.Duration(i+1)*7*time.Hour), "")
+		pat = append(pat, number)
+		if status == "paid" {
+			patPaid = append(patPaid, number)
+		}
+	}
+	_, spat := a.insertOrder(t, "Spat Doe", "spat@example.com", "paid", "USD", now.Add(-10*time.Hour), "")
+	_, patAU := a.insertOrder(t, "Pat Down Under", "pat@example.com.au", "paid", "USD", now.Add(-11*time.Hour), "")
+	admin := a.newAdmin(t)
+
+	tests := []struct {
+		name  string
+		query url.Values
+		want  []string
+		pages int
+	}{
+		{"exact address", url.Values{"q": {"Pat@Example.com"}}, pat, 3},
+		{"any case", url.Values{"q": {"pat@EXAMPLE.COM"}}, pat, 3},
+		{"with a status", url.Values{"q": {"pat@example.com"}, "status": {"paid"}}, patPaid, 2},
+		{"an address only others' contain", url.Values{"q": {"at@example.com"}}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/admin/orders?" + tt.query.Encode()
+			got, totals, pages := admin.listAll(path)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("orders listed (-want +got):\n%s", diff)
+			}
+			if len(pages) != tt.pages {
+				t.Errorf("%d pages, want %d: %v", len(pages), tt.pages, pages)
+			}
+			for _, p := range pages[1:] {
+				if u, _ := url.Parse(p); u.Query().Get("after") == "" || u.Query().Get("q") != tt.query.Get("q") {
+					t.Errorf("page %s does not keep the term and a cursor", p)
+				}
+			}
+			wantTotal := ""
+			if len(tt.want) > 0 {
+				wantTotal = orders.Money{Minor: 4321 * int64(len(tt.want)), Currency: "USD"}.String() + " (" + strconv.Itoa(len(tt.want)) + " orders)"
+			}
+			if totals["USD"] != wantTotal || len(totals) > 1 {
+				t.Errorf("totals = %v, want USD %q only", totals, wantTotal)
+			}
+			csvPage := admin.get("/admin/orders.csv?" + tt.query.Encode())
+			records, err := csv.NewReader(strings.NewReader(csvPage.body)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var exported []string
+			for _, r := range records[1:] {
+				exported = append(exported, r[0])
+			}
+			if diff := cmp.Diff(tt.want, exported); diff != "" {
+				t.Errorf("CSV rows (-want +got):\n%s", diff)
+			}
+			// Back from the last page by the "newer" links: the same pages reversed.
+			var back []string
+			prev, _ := admin.get(pages[len(pages)-1]).doc.Find("#prev-page").Attr("href")
+			for prev != "" {
+				p := admin.get(prev)
+				var page []string
+				p.doc.Find("#orders tbody tr").Each(func(_ int, sel *goquery.Selection) {
+					n, _ := sel.Attr("data-number")
+					page = append(page, n)
+				})
+				back = append(page, back...)
+				prev, _ = p.doc.Find("#prev-page").Attr("href")
+			}
+			if len(pages) > 1 {
+				if diff := cmp.Diff(tt.want[:len(back)], back); diff != "" || len(back) != 50*(len(pages)-1) {
+					t.Errorf("walking back shows %d orders (-want +got):\n%s", len(back), diff)
+				}
+			}
+		})
+	}
+
+	// Part of an address is a substring search: it finds the others too.
+	got, _, _ := admin.listAll("/admin/orders?q=" + url.QueryEscape("pat@example"))
+	for _, n := range []string{spat, patAU, pat[0], pat[119]} {
+		if !slices.Contains(got, n) {
+			t.Errorf("searching pat@example does not list %s", n)
+		}
+	}
+	if len(got) != 122 {
+		t.Errorf("searching pat@example lists %d orders, want 122", len(got))
+	}
+
+	// The search box says how a whole address is searched.
+	p := admin.get("/admin/orders")
+	hint := p.doc.Find("#q-hint").Text()
+	if by, _ := p.doc.Find("#q").Attr("aria-describedby"); by != "q-hint" || !strings.Contains(hint, "whole email address") ||
+		!strings.Contains(hint, "exactly that customer") {
+		t.Errorf("search box described by %q: %q; want the whole-address rule", by, hint)
 	}
 }
 

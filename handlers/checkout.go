@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,21 +48,10 @@ func (f *checkoutForm) Validate() map[string]string {
 		errs["email"] = "Enter your email address."
 	case len(f.Email) > 254:
 		errs["email"] = "Your email address must be 254 characters or fewer."
-	case !validEmail(f.Email):
+	case !orders.ValidEmail(f.Email):
 		errs["email"] = "Enter an email address like name@example.com."
 	}
 	return errs
-}
-
-// validEmail accepts a bare address (no display name) whose domain has a dot.
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 // showCheckout handles GET /checkout.

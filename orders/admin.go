@@ -14,7 +14,7 @@ import (
 
 // The merchant's admin reads orders through these queries. The list is ordered by
 // (created_at DESC, id DESC) and paged by keyset on that pair, so page 5,000 costs
-// what page 1 costs; every filter is backed by an index (migration 00004).
+// what page 1 costs; every filter is backed by an index (migrations 00004 and 00005).
 
 // Flags narrow the orders list beyond its status.
 const (
@@ -42,7 +42,10 @@ type Filter struct {
 	Flag      string // "", FlagRefundNeeded or FlagStuck
 	// Query matches an order number exactly ("FK-100042" or "100042"), an
 	// Orchestrate payment id exactly, or — from three characters — a substring of
-	// the customer's email or name, ignoring case.
+	// the customer's email or name, ignoring case. A whole email address (one
+	// ValidEmail accepts) is a lookup of that customer instead: it matches the
+	// orders whose email is that address, ignoring case, and not those whose email
+	// merely contains it (ann@example.com does not find joann@example.com).
 	Query string
 }
 
@@ -108,11 +111,22 @@ func (f Filter) whereExceptSearch(args *queryArgs) string {
 	return strings.Join(conds, " AND ")
 }
 
+// wholeEmail reports whether the search term is a whole email address, which the
+// list answers as an exact lookup of that customer.
+func (f Filter) wholeEmail() bool { return ValidEmail(strings.TrimSpace(f.Query)) }
+
 // search returns the search term as one SQL condition on orders o, or "".
 func (f Filter) search(args *queryArgs) string {
 	q := strings.TrimSpace(f.Query)
 	if q == "" {
 		return ""
+	}
+	if f.wholeEmail() {
+		// Merchants paste a customer's address to find that customer, so it is
+		// not a substring (every address shares "@example.com"-like trigrams, and
+		// a trigram search reads them all). It cannot be an order number or a
+		// payment id. orders_customer_email_lower_idx answers this in list order.
+		return "lower(o.customer_email) = lower(" + args.add(q) + ")"
 	}
 	number := strings.ToUpper(q)
 	if isDigits(number) {
@@ -196,10 +210,7 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 	if page.Limit <= 0 || page.Limit > 500 {
 		page.Limit = 50
 	}
-	plan := planIndexed
-	if strings.TrimSpace(f.Query) != "" {
-		plan = planWindow
-	}
+	plan := firstPlan(f)
 	list, err := s.listPage(ctx, f, page, plan)
 	if err == nil && plan == planWindow && len(list) <= page.Limit {
 		// Not a page of matches among the next searchWindow orders: the term is
@@ -245,7 +256,7 @@ type listPlan int
 
 const (
 	// planIndexed walks the list order, (created_at, id), from the cursor: every
-	// filter but the search is answered by an index in that order.
+	// filter but a substring search is answered by an index in that order.
 	planIndexed listPlan = iota
 	// planWindow looks for a search's matches among the next searchWindow orders
 	// only: fast for a broad term, whose matches are everywhere.
@@ -255,6 +266,17 @@ const (
 	// from the cursor (walking there would read most of the table).
 	planMatches
 )
+
+// firstPlan is the plan ListOrders tries first for f: planWindow for a search
+// term, then planMatches when the window holds no page of matches; planIndexed
+// otherwise. A whole email address is an equality on an index in list order
+// (migration 00005), so planIndexed answers it in one statement.
+func firstPlan(f Filter) listPlan {
+	if strings.TrimSpace(f.Query) == "" || f.wholeEmail() {
+		return planIndexed
+	}
+	return planWindow
+}
 
 // searchWindow is how many orders planWindow looks at.
 const searchWindow = 2000
@@ -303,6 +325,7 @@ func listOrdersQuery(f Filter, page PageRequest, plan listPlan) (string, []any) 
 	case plan == planMatches:
 		return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` AND ` + search + ` ORDER BY ` + sortOnly + ` LIMIT ` + limit, args
 	}
+	// planIndexed with a search: a whole email address, read in list order.
 	return `SELECT ` + cols + ` FROM orders o WHERE ` + where + ` AND ` + search + ` ORDER BY ` + order + ` LIMIT ` + limit, args
 }
 

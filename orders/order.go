@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,6 +81,19 @@ type Event struct {
 type Customer struct {
 	Name  string
 	Email string
+}
+
+// ValidEmail reports whether s is a bare email address (no display name, no
+// surrounding space) whose domain has a dot: what the checkout accepts from a
+// shopper, and what the admin's search treats as a whole address.
+func ValidEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 // Orders stores orders, their items, attempts and events in PostgreSQL.
