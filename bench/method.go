@@ -40,7 +40,7 @@ const methodText = "## Method\n\n" +
 	"(cursor `after=` the (created_at, id) of the 249,950th newest order, computed in SQL: 4,999 pages of 50); `status=paid` page 1 and " +
 	"page 5,000; `status=needs_review` page 1; a search for one customer's email; a search matching every order (`example.com`). " +
 	"The baseline: one request of the view is made with a pgx tracer on the app's pool recording every statement it runs (the " +
-	"session lookup and the list's one or two queries, with their arguments), then each statement runs under `EXPLAIN (ANALYZE, " +
+	"session lookup, the session's idle-deadline update and the list's one or two queries, with their arguments), then each statement runs under `EXPLAIN (ANALYZE, " +
 	"FORMAT JSON)` unprepared as the app runs it; SQL time is planning + execution summed over the statements, the median of 3 runs " +
 	"after one warm-up; every plan node is walked for a `Seq Scan`. The figure is the p99 at a constant rate of 50 requests/s, or " +
 	"fewer for a view whose SQL would keep more than half a core busy (0.5 s ÷ SQL time, at least 2/s), so the tail is the page's and " +
