@@ -232,8 +232,9 @@ func (p *Payments) resolveUnknown(ctx context.Context, ids []string) error {
 
 // newAttempt writes a creating attempt for the order (and moves a failed or expired
 // order back to awaiting payment) before Orchestrate is called, and returns the
-// order as it read it with the attempt. It returns ErrConflict when the order already has a live attempt and ErrNotPayable when the
-// order is paid or under review.
+// order as it read it with the attempt. It returns ErrConflict when the order
+// already has a live attempt and ErrNotPayable when the order is paid or under
+// review.
 func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Order, *Attempt, error) {
 	var order *Order
 	var attempt *Attempt
