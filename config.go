@@ -109,8 +109,9 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	}
 	// "Local" would tie the store's day to the machine's zone, which is what this
 	// setting exists to avoid.
-	if tz, err := time.LoadLocation(get("STORE_TIMEZONE", "UTC")); err != nil || tz.String() == "Local" {
-		bad("STORE_TIMEZONE must be an IANA time zone name such as UTC or America/Toronto, not %q", getenv("STORE_TIMEZONE"))
+	zone := get("STORE_TIMEZONE", "UTC")
+	if tz, err := time.LoadLocation(zone); err != nil || zone == "Local" {
+		bad("STORE_TIMEZONE must be an IANA time zone name such as UTC or America/Toronto, not %q", zone)
 	} else {
 		c.StoreTimezone = tz
 	}
