@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	// The one clock every business rule reads (payment expiry, the sweeper's
-	// schedule, the admin's today and this week); tests pass a fake one.
+	// schedule, the admin's today and this week); tests give theirs a fake one.
 	clock := clockwork.NewRealClock()
 	catalog := orders.NewCatalog(pool)
 	carts := orders.NewCarts(pool)
