@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // STORE_TIMEZONE works on images without a zone database
 
 	"github.com/orchestrate-checkout/checkout/handlers"
 )
@@ -51,6 +52,8 @@ type Config struct {
 	SandboxWebhookURL *url.URL // SANDBOX_WEBHOOK_URL: where the sandbox posts webhooks
 
 	StoreName string // STORE_NAME
+	// StoreTimezone is STORE_TIMEZONE: the zone of the admin's days, weeks and times.
+	StoreTimezone *time.Location
 
 	AdminUsername string // ADMIN_USERNAME
 	AdminPassword string // ADMIN_PASSWORD (plain, or a bcrypt/argon2id hash)
@@ -103,6 +106,14 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.Env != envDevelopment && c.Env != envProduction {
 		bad("APP_ENV must be %q or %q, not %q", envDevelopment, envProduction, c.Env)
+	}
+	// "Local" would tie the store's day to the machine's zone, which is what this
+	// setting exists to avoid.
+	zone := get("STORE_TIMEZONE", "UTC")
+	if tz, err := time.LoadLocation(zone); err != nil || zone == "Local" {
+		bad("STORE_TIMEZONE must be an IANA time zone name such as UTC or America/Toronto, not %q", zone)
+	} else {
+		c.StoreTimezone = tz
 	}
 
 	parseURL := func(name, def string) *url.URL {

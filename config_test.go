@@ -181,3 +181,28 @@ func TestLoadConfigNeverLeaksSecrets(t *testing.T) {
 		}
 	}
 }
+
+// STORE_TIMEZONE is an IANA zone, UTC by default; anything else stops the app
+// with a message naming the variable, including "Local" (the machine's zone).
+func TestLoadConfigStoreTimezone(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoreTimezone != time.UTC {
+		t.Errorf("StoreTimezone = %v by default, want UTC", c.StoreTimezone)
+	}
+	c, err = loadConfig(env(map[string]string{"STORE_TIMEZONE": "America/Toronto"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoreTimezone.String() != "America/Toronto" {
+		t.Errorf("StoreTimezone = %v, want America/Toronto", c.StoreTimezone)
+	}
+	for _, bad := range []string{"America/Torontoo", "Toronto", "EST+5", "Local", "../../etc/passwd"} {
+		_, err := loadConfig(env(map[string]string{"STORE_TIMEZONE": bad}))
+		if err == nil || !strings.Contains(err.Error(), "STORE_TIMEZONE") || !strings.Contains(err.Error(), `"`+bad+`"`) {
+			t.Errorf("STORE_TIMEZONE=%q: error %v, want one naming the variable and the value", bad, err)
+		}
+	}
+}

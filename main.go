@@ -23,6 +23,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -90,6 +91,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("orchestrate client: %w", err)
 	}
 
+	// The one clock every business rule reads (payment expiry, the sweeper's
+	// schedule, the admin's today and this week); tests give theirs a fake one.
+	clock := clockwork.NewRealClock()
 	catalog := orders.NewCatalog(pool)
 	carts := orders.NewCarts(pool)
 	metrics := orders.NewMetrics(pool, logger.With("component", "metrics"))
@@ -105,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		CreateTimeout: cfg.CreateTimeout,
 		RecheckYoung:  cfg.SweepInterval,
 		Metrics:       metrics,
+		Clock:         clock,
 	}, logger.With("component", "payments"))
 
 	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: cfg.SweepInterval, RescueAfter: cfg.JobRescueAfter}, logger.With("component", "river"))
@@ -129,6 +134,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		AdminUsername:  cfg.AdminUsername,
 		AdminPassword:  cfg.AdminPassword,
 		TrustProxy:     cfg.TrustProxy,
+		Clock:          clock,
+		Location:       cfg.StoreTimezone,
 	}, handlers.Deps{
 		Catalog:   catalog,
 		Carts:     carts,

@@ -43,31 +43,23 @@ type WebhookReprocessor interface {
 // adminPageSize is how many orders one page of the list shows.
 const adminPageSize = 50
 
-// adminTime formats a time for the admin: UTC, to the second.
-func adminTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
-
-func adminTimePtr(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return adminTime(*t)
-}
-
 // adminOverview handles GET /admin.
 func (h *handler) adminOverview(c echo.Context) error {
-	ov, err := h.deps.AdminOrders.Overview(c.Request().Context(), time.Now())
+	now := h.now()
+	ov, err := h.deps.AdminOrders.Overview(c.Request().Context(), now)
 	if err != nil {
 		return err
 	}
 	day := ov.TodayStart.Format(time.DateOnly)
 	week := ov.WeekStart.Format(time.DateOnly)
+	zone := h.cfg.Location.String()
 	page := views.AdminOverviewPage{
-		Layout:         h.adminLayout(c, "Overview"),
-		TodayLabel:     "today (" + day + ", UTC)",
-		WeekLabel:      "this week (since Monday " + week + ", UTC)",
-		OrdersLink:     "/admin/orders",
-		WebhooksLink:   "/admin/webhooks",
-		GeneratedAtUTC: adminTime(time.Now()),
+		Layout:       h.adminLayout(c, "Overview"),
+		TodayLabel:   "today (" + day + ", " + zone + ")",
+		WeekLabel:    "this week (since Monday " + week + ", " + zone + ")",
+		OrdersLink:   "/admin/orders",
+		WebhooksLink: "/admin/webhooks",
+		GeneratedAt:  h.adminTime(now),
 	}
 	revenue := func(totals []orders.CurrencyTotal, since string) []views.AdminTotal {
 		var out []views.AdminTotal
@@ -105,9 +97,9 @@ type listQuery struct {
 	filter orders.Filter
 }
 
-// parseListQuery reads the filter from the query string. Unknown values are a
-// 400 with a message saying which.
-func parseListQuery(c echo.Context) (listQuery, error) {
+// parseListQuery reads the filter from the query string; dates are days in the
+// store's time zone. Unknown values are a 400 with a message saying which.
+func (h *handler) parseListQuery(c echo.Context) (listQuery, error) {
 	q := listQuery{raw: views.AdminOrdersFilter{
 		Status:    c.QueryParam("status"),
 		Currency:  c.QueryParam("currency"),
@@ -120,7 +112,8 @@ func parseListQuery(c echo.Context) (listQuery, error) {
 	if len(q.raw.Query) > 200 {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "The search is too long.")
 	}
-	q.filter = orders.Filter{Status: orders.Status(q.raw.Status), Currency: q.raw.Currency, Flag: q.raw.Flag, Query: q.raw.Query}
+	q.filter = orders.Filter{Status: orders.Status(q.raw.Status), Currency: q.raw.Currency, Flag: q.raw.Flag, Query: q.raw.Query,
+		Now: h.cfg.Clock.Now()}
 	dates := []struct {
 		name, value string
 		into        *time.Time
@@ -134,7 +127,7 @@ func parseListQuery(c echo.Context) (listQuery, error) {
 		if d.value == "" {
 			continue
 		}
-		t, err := time.Parse(time.DateOnly, d.value)
+		t, err := time.ParseInLocation(time.DateOnly, d.value, h.cfg.Location)
 		if err != nil {
 			return q, echo.NewHTTPError(http.StatusBadRequest, "The "+strings.ReplaceAll(d.name, "_", " ")+" date must look like 2026-01-31.")
 		}
@@ -167,7 +160,7 @@ func (q listQuery) values() url.Values {
 // the whole filtered set and keyset pagination (?after= or ?before= a cursor).
 func (h *handler) adminOrders(c echo.Context) error {
 	ctx := c.Request().Context()
-	q, err := parseListQuery(c)
+	q, err := h.parseListQuery(c)
 	if err != nil {
 		return err
 	}
@@ -231,7 +224,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 		page.Orders = append(page.Orders, views.AdminOrderRow{
 			URL:          "/admin/orders/" + strconv.FormatInt(o.ID, 10),
 			Number:       o.Number,
-			Created:      adminTime(o.CreatedAt),
+			Created:      h.adminTime(o.CreatedAt),
 			Customer:     o.CustomerName,
 			Email:        o.CustomerEmail,
 			Status:       string(o.Status),
@@ -249,7 +242,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 // after itself (htmx) instead of making every page wait; without JavaScript the
 // list links here and this renders as a page of its own.
 func (h *handler) adminOrderTotals(c echo.Context) error {
-	q, err := parseListQuery(c)
+	q, err := h.parseListQuery(c)
 	if err != nil {
 		return err
 	}
@@ -312,8 +305,8 @@ func (h *handler) adminOrder(c echo.Context) error {
 		Total:        o.Total().String(),
 		Customer:     o.CustomerName,
 		Email:        o.CustomerEmail,
-		Created:      adminTime(o.CreatedAt),
-		Paid:         adminTimePtr(o.PaidAt),
+		Created:      h.adminTime(o.CreatedAt),
+		Paid:         h.adminTimePtr(o.PaidAt),
 		SyncURL:      "/admin/orders/" + strconv.FormatInt(o.ID, 10) + "/sync",
 		CSRFToken:    csrfToken(c),
 	}
@@ -331,15 +324,15 @@ func (h *handler) adminOrder(c echo.Context) error {
 			PaymentID: deref(a.PaymentID),
 			Status:    string(a.Status),
 			Link:      deref(a.PaymentLink),
-			Created:   adminTime(a.CreatedAt),
-			Expires:   adminTimePtr(a.ExpiresAt),
-			Completed: adminTimePtr(a.CompletedAt),
+			Created:   h.adminTime(a.CreatedAt),
+			Expires:   h.adminTimePtr(a.ExpiresAt),
+			Completed: h.adminTimePtr(a.CompletedAt),
 			Applied:   a.Applied,
 			Error:     deref(a.LastError),
 		})
 	}
 	for _, e := range timeline {
-		entry := views.AdminTimelineEntry{At: adminTime(e.At), Kind: e.Kind, Title: e.Title, Detail: e.Detail,
+		entry := views.AdminTimelineEntry{At: h.adminTime(e.At), Kind: e.Kind, Title: e.Title, Detail: e.Detail,
 			PaymentID: e.PaymentID, Payload: e.Payload}
 		if e.WebhookID != 0 {
 			entry.WebhookID = strconv.FormatInt(e.WebhookID, 10)
@@ -478,7 +471,7 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 	for _, d := range list {
 		row := views.AdminDelivery{
 			ID:          strconv.FormatInt(d.ID, 10),
-			Received:    adminTime(d.ReceivedAt),
+			Received:    h.adminTime(d.ReceivedAt),
 			EventID:     deref(d.EventID),
 			Type:        deref(d.EventType),
 			PaymentID:   deref(d.PaymentID),

@@ -11,8 +11,9 @@ import (
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
-// csvHeader names the export's columns. Times are ISO 8601 in UTC; amounts are
-// decimal major units, in the currency of the currency column.
+// csvHeader names the export's columns. Times are ISO 8601 in the store's time
+// zone, with its offset; amounts are decimal major units, in the currency of the
+// currency column.
 var csvHeader = []string{
 	"order_number", "created_at", "status", "refund_needed", "currency", "total",
 	"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id",
@@ -26,7 +27,7 @@ const csvFlushEvery = 500
 // the database and flushed every few hundred, so a million orders stream in
 // constant memory.
 func (h *handler) exportOrders(c echo.Context) error {
-	q, err := parseListQuery(c)
+	q, err := h.parseListQuery(c)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (h *handler) exportOrders(c echo.Context) error {
 		started = true
 		hdr := resp.Header()
 		hdr.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="orders-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
+		hdr.Set(echo.HeaderContentDisposition, `attachment; filename="orders-`+h.now().Format("20060102-150405")+`.csv"`)
 		resp.WriteHeader(http.StatusOK)
 		return w.Write(csvHeader)
 	}
@@ -50,7 +51,7 @@ func (h *handler) exportOrders(c echo.Context) error {
 			}
 		}
 		record[0] = r.Number
-		record[1] = r.CreatedAt.UTC().Format(time.RFC3339)
+		record[1] = r.CreatedAt.In(h.cfg.Location).Format(time.RFC3339)
 		record[2] = string(r.Status)
 		record[3] = strconv.FormatBool(r.RefundNeeded)
 		record[4] = r.Currency
@@ -60,7 +61,7 @@ func (h *handler) exportOrders(c echo.Context) error {
 		record[8] = r.CustomerEmail
 		record[9] = ""
 		if r.PaidAt != nil {
-			record[9] = r.PaidAt.UTC().Format(time.RFC3339)
+			record[9] = r.PaidAt.In(h.cfg.Location).Format(time.RFC3339)
 		}
 		record[10] = r.PaymentID
 		for i := range record {

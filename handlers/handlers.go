@@ -7,8 +7,10 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -38,6 +40,13 @@ type Config struct {
 	// address is used, which a client cannot forge. The admin's sign-in throttle
 	// counts failures per client address.
 	TrustProxy bool
+	// Clock is the time the admin's rules read: the overview's today and this
+	// week, which payments are stuck, the CSV's file name. Nil is the real clock.
+	Clock clockwork.Clock
+	// Location is the store's time zone: the overview's days and weeks (from
+	// Monday), the dates of the list's filters, and every time the admin and its
+	// CSV show. Nil is UTC.
+	Location *time.Location
 }
 
 // Catalog reads products.
@@ -81,6 +90,12 @@ type handler struct {
 func New(cfg Config, deps Deps) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
 	}
 	h := &handler{cfg: cfg, deps: deps}
 	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -63,6 +64,10 @@ type appOptions struct {
 	sweep time.Duration
 	// webhookRetry is the sandbox's first webhook retry delay (default 1s).
 	webhookRetry time.Duration
+	// clock is the app's clock (nil: the real one); location is the store's
+	// time zone (nil: UTC).
+	clock    clockwork.Clock
+	location *time.Location
 }
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
@@ -131,6 +136,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		CreateTimeout: 3 * time.Second,
 		RecheckYoung:  sweep,
 		Metrics:       metrics,
+		Clock:         opts.clock,
 	}, nil)
 	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: sweep}, nil)
 	if err != nil {
@@ -154,6 +160,8 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		WebhookSecret:  testWebhookSecret,
 		AdminUsername:  testAdminUser,
 		AdminPassword:  testAdminPassword,
+		Clock:          opts.clock,
+		Location:       opts.location,
 	}, handlers.Deps{
 		Catalog:   orders.NewCatalog(pool),
 		Carts:     orders.NewCarts(pool),

@@ -40,6 +40,9 @@ type Filter struct {
 	// PaidSince selects orders paid at or after it (the overview's revenue links).
 	PaidSince time.Time
 	Flag      string // "", FlagRefundNeeded or FlagStuck
+	// Now is the moment FlagStuck is judged at: an attempt open past its expiry
+	// at Now is stuck. Required with FlagStuck.
+	Now time.Time
 	// Query matches an order number exactly ("FK-100042" or "100042"), an
 	// Orchestrate payment id exactly, or — from three characters — a substring of
 	// the customer's email or name, ignoring case. A whole email address (one
@@ -59,6 +62,9 @@ func (f Filter) Validate() error {
 	}
 	if f.Flag != "" && f.Flag != FlagRefundNeeded && f.Flag != FlagStuck {
 		return fmt.Errorf("flag %q: %w", f.Flag, ErrInvalid)
+	}
+	if f.Flag == FlagStuck && f.Now.IsZero() {
+		return fmt.Errorf("flag %q without the time to judge it at: %w", f.Flag, ErrInvalid)
 	}
 	return nil
 }
@@ -106,7 +112,7 @@ func (f Filter) whereExceptSearch(args *queryArgs) string {
 	case FlagStuck:
 		conds = append(conds, `o.id = ANY(ARRAY(
 			SELECT order_id FROM payment_attempts
-			WHERE status IN ('open', 'unknown') AND (status = 'unknown' OR expires_at < now())))`)
+			WHERE status IN ('open', 'unknown') AND (status = 'unknown' OR expires_at < `+args.add(f.Now)+`)))`)
 	}
 	return strings.Join(conds, " AND ")
 }
@@ -421,7 +427,9 @@ type StatusCount struct {
 
 // Overview is the admin's front page: revenue, orders by status, trouble.
 type Overview struct {
-	TodayStart, WeekStart time.Time // UTC midnight today; UTC midnight of this ISO week's Monday
+	// TodayStart and WeekStart are midnight today and midnight of this week's
+	// Monday, in the location of the time Overview was given.
+	TodayStart, WeekStart time.Time
 	Today, Week           []CurrencyTotal
 	ByStatus              []StatusCount // every status, zero counts included
 	RefundNeeded          int64
@@ -429,13 +437,15 @@ type Overview struct {
 	StuckUnknown          int64 // attempts whose create outcome is unknown
 }
 
-// Overview returns today's and this week's paid revenue (by paid_at, in UTC), the
-// orders by status and the stuck attempts, as of now.
+// Overview returns today's and this week's paid revenue (by paid_at), the orders
+// by status and the stuck attempts, as of now. Days and weeks (from Monday) are
+// the calendar's in now's location: pass now.In(the store's time zone).
 func (s *Orders) Overview(ctx context.Context, now time.Time) (*Overview, error) {
-	now = now.UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	weekday := (int(today.Weekday()) + 6) % 7 // Monday is 0
-	ov := &Overview{TodayStart: today, WeekStart: today.AddDate(0, 0, -weekday)}
+	loc := now.Location()
+	y, m, d := now.Date()
+	weekday := (int(now.Weekday()) + 6) % 7 // Monday is 0
+	// time.Date, not Add: a day is not 24 hours when the clocks change.
+	ov := &Overview{TodayStart: time.Date(y, m, d, 0, 0, 0, 0, loc), WeekStart: time.Date(y, m, d-weekday, 0, 0, 0, 0, loc)}
 	var err error
 	if ov.Today, err = s.Totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.TodayStart}); err != nil {
 		return nil, err
@@ -462,8 +472,8 @@ func (s *Orders) Overview(ctx context.Context, now time.Time) (*Overview, error)
 	}
 	err = s.pool.QueryRow(ctx, `
 		SELECT (SELECT count(*) FROM orders WHERE refund_needed),
-		       (SELECT count(*) FROM payment_attempts WHERE status = 'open' AND expires_at < now()),
-		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown')`).
+		       (SELECT count(*) FROM payment_attempts WHERE status = 'open' AND expires_at < $1),
+		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown')`, now).
 		Scan(&ov.RefundNeeded, &ov.StuckOpen, &ov.StuckUnknown)
 	if err != nil {
 		return nil, fmt.Errorf("stuck attempts: %w", err)

@@ -74,7 +74,7 @@ func TestListOrdersPlansUseIndexes(t *testing.T) {
 		{"currency", Filter{Currency: "EUR"}, PageRequest{After: &deep}},
 		{"date range", Filter{From: deep.CreatedAt.Add(-48 * time.Hour), To: deep.CreatedAt}, PageRequest{}},
 		{"refund needed", Filter{Flag: FlagRefundNeeded}, PageRequest{}},
-		{"stuck", Filter{Flag: FlagStuck}, PageRequest{}},
+		{"stuck", Filter{Flag: FlagStuck, Now: time.Now()}, PageRequest{}},
 		{"search email", Filter{Query: "customer4711"}, PageRequest{}},
 		{"search name", Filter{Query: "Customer 123"}, PageRequest{}},
 		{"search number", Filter{Query: number}, PageRequest{}},

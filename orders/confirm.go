@@ -231,7 +231,7 @@ func (p *Payments) moveAttempt(ctx context.Context, tx pgx.Tx, out *Applied, to 
 	if to == AttemptCompleted {
 		completedAt = pay.CompletedAt
 		if completedAt == nil {
-			now := time.Now()
+			now := p.cfg.Clock.Now()
 			completedAt = &now
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/orchestrate-checkout/checkout/orchestrate"
@@ -54,6 +55,10 @@ type PaymentsConfig struct {
 	RecheckYoung time.Duration
 	// Metrics counts confirmations and transitions; nil counts nothing.
 	Metrics *Metrics
+	// Clock decides when a payment is past its expiry, when an attempt left
+	// creating is orphaned and when the sweeper reads an attempt next; nil is the
+	// real clock.
+	Clock clockwork.Clock
 }
 
 // Payments starts and confirms Orchestrate payments for orders.
@@ -77,6 +82,9 @@ func NewPayments(pool *pgxpool.Pool, api PaymentsAPI, cfg PaymentsConfig, logger
 	}
 	if cfg.RecheckYoung == 0 {
 		cfg.RecheckYoung = 20 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
 	}
 	return &Payments{pool: pool, api: api, cfg: cfg, logger: logger}
 }
@@ -112,7 +120,7 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 		switch {
 		case live == nil:
 			// Fall through to create one below.
-		case live.Status == AttemptOpen && live.ExpiresAt != nil && time.Now().After(*live.ExpiresAt):
+		case live.Status == AttemptOpen && live.ExpiresAt != nil && p.cfg.Clock.Now().After(*live.ExpiresAt):
 			// Past its expiry: find out what became of it before offering another.
 			if _, err := p.Confirm(ctx, live.ID, "start", ""); err != nil {
 				return "", err
@@ -121,7 +129,7 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 		case live.Status == AttemptOpen:
 			return p.checkLink(live)
 		case live.Status == AttemptCreating:
-			if time.Since(live.CreatedAt) > p.orphanedAfter() {
+			if p.cfg.Clock.Since(live.CreatedAt) > p.orphanedAfter() {
 				// Whoever was creating it died; reconciliation will look it up.
 				if err := p.markUnknown(ctx, live.ID, "the app stopped while creating the payment"); err != nil {
 					return "", err
@@ -247,10 +255,12 @@ func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Order, *Atte
 		if !o.Status.Payable() {
 			return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotPayable)
 		}
+		// Stamped by the clock that later judges its age (orphaned, sweep schedule).
+		now := p.cfg.Clock.Now()
 		rows, err := tx.Query(ctx, `
-			INSERT INTO payment_attempts (id, order_id, amount_minor, currency, next_check_at)
-			VALUES (gen_random_uuid(), $1, $2, $3, now() + $4::interval)
-			RETURNING `+attemptColumns, o.ID, o.TotalMinor, o.Currency, p.cfg.RecheckYoung)
+			INSERT INTO payment_attempts (id, order_id, amount_minor, currency, created_at, next_check_at)
+			VALUES (gen_random_uuid(), $1, $2, $3, $4, $4::timestamptz + $5::interval)
+			RETURNING `+attemptColumns, o.ID, o.TotalMinor, o.Currency, now, p.cfg.RecheckYoung)
 		if err != nil {
 			return fmt.Errorf("new attempt: %w", err)
 		}

@@ -170,7 +170,8 @@ func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID st
 			return err
 		}
 	}
-	age := time.Since(created)
+	now := p.cfg.Clock.Now()
+	age := now.Sub(created)
 	if status == AttemptCreating && paymentID == nil {
 		// Due only once orphaned (DueAttempts) and its payment is not found (yet):
 		// it is unknown now, so a shopper paying again looks it up before creating.
@@ -183,27 +184,28 @@ func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID st
 	}
 	_, err = p.pool.Exec(ctx, `
 		UPDATE payment_attempts SET next_check_at = CASE
-			WHEN expires_at IS NOT NULL AND expires_at > now() THEN least(now() + $2::interval, expires_at + interval '5 seconds')
-			ELSE now() + $2::interval END
-		WHERE id = $1`, attemptID, nextCheck(age, p.cfg.RecheckYoung))
+			WHEN expires_at IS NOT NULL AND expires_at > $3 THEN least($3::timestamptz + $2::interval, expires_at + interval '5 seconds')
+			ELSE $3::timestamptz + $2::interval END
+		WHERE id = $1`, attemptID, nextCheck(age, p.cfg.RecheckYoung), now)
 	return err
 }
 
-// DueAttempts returns up to limit live attempts whose next check is due, and
-// pushes their next check ahead (a lease of five young intervals, at most a
-// minute) so a slow queue does not re-queue them; the confirmation re-schedules it.
+// DueAttempts returns up to limit live attempts whose next check is due by the
+// clock, and pushes their next check ahead (a lease of five young intervals, at
+// most a minute) so a slow queue does not re-queue them; the confirmation
+// re-schedules it.
 func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error) {
 	lease := min(time.Minute, max(5*time.Second, 5*p.cfg.RecheckYoung))
 	rows, err := p.pool.Query(ctx, `
-		UPDATE payment_attempts SET next_check_at = now() + $3::interval
+		UPDATE payment_attempts SET next_check_at = $4::timestamptz + $3::interval
 		WHERE id IN (
 			SELECT id FROM payment_attempts
-			WHERE status IN ('creating', 'open', 'unknown') AND next_check_at <= now()
-			  AND (status <> 'creating' OR created_at < now() - $2::interval)
+			WHERE status IN ('creating', 'open', 'unknown') AND next_check_at <= $4
+			  AND (status <> 'creating' OR created_at < $4::timestamptz - $2::interval)
 			ORDER BY next_check_at
 			LIMIT $1
 			FOR UPDATE SKIP LOCKED)
-		RETURNING id::text`, limit, p.orphanedAfter(), lease)
+		RETURNING id::text`, limit, p.orphanedAfter(), lease, p.cfg.Clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("due attempts: %w", err)
 	}

@@ -43,16 +43,16 @@ type AdminCount struct {
 
 // AdminOverviewPage is /admin.
 type AdminOverviewPage struct {
-	Layout         Layout
-	TodayLabel     string
-	WeekLabel      string
-	Today          []AdminTotal
-	Week           []AdminTotal
-	ByStatus       []AdminCount
-	Attention      []AdminCount // refund needed, stuck attempts
-	OrdersLink     string
-	WebhooksLink   string
-	GeneratedAtUTC string
+	Layout       Layout
+	TodayLabel   string
+	WeekLabel    string
+	Today        []AdminTotal
+	Week         []AdminTotal
+	ByStatus     []AdminCount
+	Attention    []AdminCount // refund needed, stuck attempts
+	OrdersLink   string
+	WebhooksLink string
+	GeneratedAt  string // the time the figures were read, in the store's time zone
 }
 
 // AdminOrdersFilter is the filter form as the admin typed it.

@@ -12,8 +12,9 @@ import (
 func TestOrders(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
+	now := time.Date(2026, time.June, 15, 9, 30, 0, 0, time.UTC)
 	start := time.Now()
-	if err := seed.Orders(ctx, db.Pool, seed.Options{Orders: 10_000, Batch: 4_000}); err != nil {
+	if err := seed.Orders(ctx, db.Pool, seed.Options{Orders: 10_000, Now: now, Batch: 4_000}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seeded 10,000 orders in %s", time.Since(start))
@@ -24,8 +25,8 @@ func TestOrders(t *testing.T) {
 		       (SELECT count(*) FROM orders o WHERE total_minor <>
 		            (SELECT sum(unit_price_minor * quantity) FROM order_items i WHERE i.order_id = o.id)),
 		       (SELECT count(*) FROM orders WHERE refund_needed),
-		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown' OR (status = 'open' AND expires_at < now())),
-		       (SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id))`).
+		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown' OR (status = 'open' AND expires_at < $1)),
+		       (SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id))`, now).
 		Scan(&orders, &mismatched, &refund, &stuck, &noItems)
 	if err != nil {
 		t.Fatal(err)
