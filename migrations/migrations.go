@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -53,6 +54,22 @@ func Up(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: up: %w", err)
 	}
+	return riverUp(ctx, db, logger)
+}
+
+// riverLockKey is the session advisory lock held while River's tables migrate.
+const riverLockKey int64 = 0x72697665726d6967 // "rivermig"
+
+// riverUp applies River's migrations while holding a session advisory lock: its
+// migrator does not serialise concurrent callers, so instances starting together
+// would otherwise race to create the same tables.
+func riverUp(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
+	conn, err := lockSession(ctx, db, riverLockKey)
+	if err != nil {
+		return fmt.Errorf("migrations: river lock: %w", err)
+	}
+	defer conn.Close()
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverLockKey) //nolint:errcheck // closing the session releases it too
 	migrator, err := rivermigrate.New(riverdatabasesql.New(db), &rivermigrate.Config{Logger: logger})
 	if err != nil {
 		return fmt.Errorf("migrations: river: %w", err)
@@ -84,4 +101,32 @@ func Fingerprint() string {
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// lockSession returns a connection holding the session advisory lock key, trying
+// every 100 ms for up to five minutes. A waiter gives its connection back between
+// tries, so waiters cannot starve the holder of the pool's connections.
+func lockSession(ctx context.Context, db *sql.DB, key int64) (*sql.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	for {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var locked bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&locked); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		if locked {
+			return conn, nil
+		}
+		conn.Close()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
