@@ -63,6 +63,17 @@ func CheckAdminPassword(setting string) error {
 	return err
 }
 
+// IsAdminPasswordHash reports whether a configured ADMIN_PASSWORD is given as a
+// bcrypt or argon2id hash rather than as the password itself.
+func IsAdminPasswordHash(setting string) bool {
+	for _, prefix := range []string{"$2a$", "$2b$", "$2y$", "$argon2id$"} {
+		if strings.HasPrefix(setting, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // passwordCheck compares a submitted password with the configured one.
 type passwordCheck func(password string) bool
 
