@@ -81,8 +81,8 @@ func (c *Config) UseSandbox() bool { return c.sandbox }
 
 // loadConfig reads the configuration from getenv. Every variable has a documented
 // default; a malformed value is an error naming the variable, never a silent default.
-// In production it also refuses missing secrets, a non-https PUBLIC_URL and the
-// default admin password. All problems are reported at once.
+// In production it also refuses missing secrets, a non-https PUBLIC_URL and a
+// default or easily guessed admin password. All problems are reported at once.
 func loadConfig(getenv func(string) string) (*Config, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -208,8 +208,8 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 		if c.OrchestrateBaseURL != nil && c.OrchestrateBaseURL.Scheme != "https" {
 			bad("ORCHESTRATE_BASE_URL must be https in production")
 		}
-		if c.AdminPassword == defaultAdminPassword || len(c.AdminPassword) < 12 {
-			bad("ADMIN_PASSWORD must be set in production to a password of at least 12 characters (or a bcrypt/argon2id hash), not the default")
+		if err := checkProductionAdminPassword(c.AdminPassword, c.AdminUsername, c.StoreName); err != nil {
+			bad("%v", err)
 		}
 	}
 

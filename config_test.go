@@ -105,6 +105,51 @@ func TestLoadConfigProduction(t *testing.T) {
 	}
 }
 
+// TestLoadConfigProductionAdminPassword: production takes a bcrypt or argon2id
+// hash, or a plain password zxcvbn rates hard to guess; the refusal names
+// ADMIN_PASSWORD and never shows the password.
+func TestLoadConfigProductionAdminPassword(t *testing.T) {
+	tests := []struct {
+		password string
+		ok       bool
+	}{
+		{"aaaaaaaaaaaa", false},
+		{"admin", false},
+		{"password1234", false},
+		{"qwertyuiop123", false},
+		{"1234567890123", false},
+		{"Summer2024!Summer", false},
+		{"FieldKettle2024", false}, // the store's name
+		{"merchant-merchant", false},
+		{"correct horse battery staple", true},
+		{"velvet-orbit-canal-thimble", true},
+		{"kZ8#pq2LmV9x", true},
+		{"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", true},
+		{"$argon2id$v=19$m=65536,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$TSlL7V0I3nH9D5fzbQW0Ujrw+3sjtiga3/nJqBEqakY", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.password, func(t *testing.T) {
+			m := validProduction()
+			m["ADMIN_USERNAME"] = "merchant"
+			m["ADMIN_PASSWORD"] = tt.password
+			_, err := loadConfig(env(m))
+			switch {
+			case tt.ok && err != nil:
+				t.Fatalf("refused: %v", err)
+			case !tt.ok && err == nil:
+				t.Fatal("accepted in production")
+			case !tt.ok && (!strings.Contains(err.Error(), "ADMIN_PASSWORD") || strings.Contains(err.Error(), tt.password)):
+				t.Errorf("error %q should name ADMIN_PASSWORD and not show the password", err)
+			}
+			// Development takes any password.
+			m["APP_ENV"] = "development"
+			if _, err := loadConfig(env(m)); err != nil {
+				t.Errorf("refused in development: %v", err)
+			}
+		})
+	}
+}
+
 func TestLoadConfigErrors(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -19,14 +19,17 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/orchestrate-checkout/checkout/orders"
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
-// SigninThrottle limits failed admin sign-ins per key.
+// SigninThrottle limits admin sign-in attempts per client address and username.
 type SigninThrottle interface {
-	Locked(ctx context.Context, keys ...string) (time.Duration, error)
-	Fail(ctx context.Context, keys ...string) (failures int, lock time.Duration, err error)
-	Reset(ctx context.Context, keys ...string) error
+	// Attempt counts an attempt before its password is compared and says whether
+	// it may be.
+	Attempt(ctx context.Context, addr, username string) (orders.SigninAttempt, error)
+	// Succeeded clears the address's count after a successful sign-in.
+	Succeeded(ctx context.Context, addr, username string) error
 }
 
 // adminSessionKey holds the signed-in admin's username in the session.
@@ -58,6 +61,17 @@ func NewSessionManager(store scs.Store, lifetime, idle time.Duration, production
 func CheckAdminPassword(setting string) error {
 	_, err := newPasswordCheck(setting)
 	return err
+}
+
+// IsAdminPasswordHash reports whether a configured ADMIN_PASSWORD is given as a
+// bcrypt or argon2id hash rather than as the password itself.
+func IsAdminPasswordHash(setting string) bool {
+	for _, prefix := range []string{"$2a$", "$2b$", "$2y$", "$argon2id$"} {
+		if strings.HasPrefix(setting, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // passwordCheck compares a submitted password with the configured one.
@@ -241,10 +255,11 @@ func (h *handler) renderSignIn(c echo.Context, status int, f signInForm, msg str
 	}))
 }
 
-// signIn handles POST /admin/login. Failures are counted per client address and
-// per username; each failure is answered a little later than the last, and once a
-// key has too many the answer is 429 with Retry-After, before any password is
-// compared. Success renews the session token (no fixation) and redirects to next.
+// signIn handles POST /admin/login. The throttle counts the attempt before the
+// password is compared and refuses it (429 with Retry-After) when the address, or
+// the username for an address that has failed before, is locked. A wrong password
+// is answered a little later than the last, or 429 when it set a lock. Success
+// renews the session token (no fixation) and redirects to next.
 func (h *handler) signIn(c echo.Context) error {
 	noStore(c)
 	ctx := c.Request().Context()
@@ -256,36 +271,30 @@ func (h *handler) signIn(c echo.Context) error {
 	if f.Username == "" || f.Password == "" {
 		return h.renderSignIn(c, http.StatusUnprocessableEntity, f, msgMissing)
 	}
-	user := strings.ToLower(f.Username)
-	if len(user) > 100 {
-		user = user[:100]
-	}
-	keys := []string{"ip:" + c.RealIP(), "user:" + user}
-	wait, err := h.deps.Throttle.Locked(ctx, keys...)
+	attempt, err := h.deps.Throttle.Attempt(ctx, c.RealIP(), f.Username)
 	if err != nil {
 		return err
 	}
-	if wait > 0 {
-		return h.tooManySignIns(c, f, wait)
+	if !attempt.Allowed {
+		h.signins.WithLabelValues("refused").Inc()
+		return h.tooManySignIns(c, f, attempt.Wait)
 	}
 	if !h.checkCredentials(f.Username, f.Password) {
-		failures, lock, err := h.deps.Throttle.Fail(ctx, keys...)
-		if err != nil {
-			return err
-		}
-		if lock > 0 {
-			return h.tooManySignIns(c, f, lock)
+		h.signins.WithLabelValues("failed").Inc()
+		logger(c).Warn("admin sign-in failed", "failures", attempt.Failures)
+		if attempt.Wait > 0 {
+			return h.tooManySignIns(c, f, attempt.Wait)
 		}
 		// Slow the next guess down a little more each time.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(min(time.Duration(failures-1)*signInDelayStep, time.Second)):
+		case <-time.After(min(time.Duration(attempt.Failures-1)*signInDelayStep, time.Second)):
 		}
-		logger(c).Warn("admin sign-in failed", "failures", failures)
 		return h.renderSignIn(c, http.StatusUnauthorized, f, msgBadCredentials)
 	}
-	if err := h.deps.Throttle.Reset(ctx, keys...); err != nil {
+	h.signins.WithLabelValues("succeeded").Inc()
+	if err := h.deps.Throttle.Succeeded(ctx, c.RealIP(), f.Username); err != nil {
 		return err
 	}
 	sm := h.deps.Sessions
@@ -300,9 +309,9 @@ func (h *handler) signIn(c echo.Context) error {
 // signInDelayStep is how much longer each further failed sign-in waits.
 const signInDelayStep = 200 * time.Millisecond
 
-// tooManySignIns answers 429 with Retry-After in whole seconds.
+// tooManySignIns answers 429 with Retry-After in whole seconds (at least 1).
 func (h *handler) tooManySignIns(c echo.Context, f signInForm, wait time.Duration) error {
-	secs := int(math.Ceil(wait.Seconds()))
+	secs := max(1, int(math.Ceil(wait.Seconds())))
 	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 	logger(c).Warn("admin sign-in throttled", "retry_after_seconds", secs)
 	return h.renderSignIn(c, http.StatusTooManyRequests, f,

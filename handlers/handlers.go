@@ -82,6 +82,7 @@ type handler struct {
 	cfg      Config
 	deps     Deps
 	webhooks *prometheus.CounterVec // received, by type and result
+	signins  *prometheus.CounterVec // admin sign-in attempts, by result
 	// passwordOK checks an admin password; nil (a malformed hash) accepts none.
 	passwordOK passwordCheck
 }
@@ -107,8 +108,12 @@ func New(cfg Config, deps Deps) *echo.Echo {
 		Name: "webhooks_received_total",
 		Help: "Orchestrate webhook deliveries, by event type and result (accepted, duplicate, invalid, rejected, unavailable).",
 	}, []string{"type", "result"})
+	h.signins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "admin_signin_attempts_total",
+		Help: "Admin sign-in attempts, by result: refused by the throttle before any comparison, failed or succeeded.",
+	}, []string{"result"})
 	if cfg.Registry != nil {
-		cfg.Registry.MustRegister(h.webhooks)
+		cfg.Registry.MustRegister(h.webhooks, h.signins)
 	}
 	e := echo.New()
 	e.HideBanner = true
