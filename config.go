@@ -27,12 +27,19 @@ const (
 	defaultOrchestrateURL = "https://sandbox.orchestrate.global"
 )
 
+// defaultMetricsAddr keeps /metrics on the loopback interface unless the operator
+// chooses otherwise.
+const defaultMetricsAddr = "127.0.0.1:9090"
+
 // Config is every setting of the app, read from the environment by loadConfig. The
 // README's configuration table lists the same variables with the same defaults.
 type Config struct {
 	Env       string   // APP_ENV
 	Addr      string   // ADDR
 	PublicURL *url.URL // PUBLIC_URL: base of every URL handed to Orchestrate and shoppers
+	// MetricsAddr is METRICS_ADDR: the internal listener serving /metrics; "" when
+	// it is "off".
+	MetricsAddr string
 
 	DatabaseURL      string // DATABASE_URL
 	DatabaseMaxConns int32  // DATABASE_MAX_CONNS
@@ -93,6 +100,7 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		Env:                      get("APP_ENV", envDevelopment),
 		Addr:                     get("ADDR", ":8080"),
+		MetricsAddr:              get("METRICS_ADDR", defaultMetricsAddr),
 		DatabaseURL:              get("DATABASE_URL", "postgres://postgres:postgres@localhost:5432/checkout?sslmode=disable"),
 		OrchestrateAPIKey:        getenv("ORCHESTRATE_API_KEY"),
 		OrchestrateWebhookSecret: getenv("ORCHESTRATE_WEBHOOK_SECRET"),
@@ -178,7 +186,13 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("DATABASE_URL must be a postgres:// URL")
 	}
-	for _, addr := range []struct{ name, value string }{{"ADDR", c.Addr}, {"SANDBOX_ADDR", c.SandboxAddr}} {
+	addrs := []struct{ name, value string }{{"ADDR", c.Addr}, {"SANDBOX_ADDR", c.SandboxAddr}}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else {
+		addrs = append(addrs, struct{ name, value string }{"METRICS_ADDR", c.MetricsAddr})
+	}
+	for _, addr := range addrs {
 		if portOf(addr.value, "") == "" {
 			bad("%s must be host:port or :port, not %q", addr.name, addr.value)
 		}

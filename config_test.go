@@ -181,3 +181,33 @@ func TestLoadConfigNeverLeaksSecrets(t *testing.T) {
 		}
 	}
 }
+
+// METRICS_ADDR keeps /metrics on loopback by default and "off" turns it off.
+func TestLoadConfigMetricsAddr(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+		wantErr           bool
+	}{
+		{name: "default", want: "127.0.0.1:9090"},
+		{name: "every interface", value: ":9100", want: ":9100"},
+		{name: "off", value: "off", want: ""},
+		{name: "no port", value: "9090", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(env(map[string]string{"METRICS_ADDR": tc.value}))
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+					t.Fatalf("loadConfig = %v, want an error naming METRICS_ADDR", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			if c.MetricsAddr != tc.want {
+				t.Errorf("MetricsAddr = %q, want %q", c.MetricsAddr, tc.want)
+			}
+		})
+	}
+}

@@ -155,6 +155,7 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	c.env = append(os.Environ(),
 		"APP_ENV=development",
 		"ADDR=127.0.0.1:"+fmt.Sprint(port),
+		"METRICS_ADDR=off", // several apps run at once; none of these tests scrapes
 		"PUBLIC_URL="+c.appURL,
 		"DATABASE_URL="+db.URL,
 		"ORCHESTRATE_API_KEY="+crashAPIKey,

@@ -171,6 +171,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	})
 
 	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)
+	if cfg.MetricsAddr != "" {
+		// Internal only: the shop's listener does not serve /metrics.
+		serve(ctx, g, logger, "metrics", cfg.MetricsAddr, cfg.ShutdownTimeout, handlers.MetricsHandler(registry))
+	}
 
 	logger.Info("checkout started",
 		"env", cfg.Env,

@@ -26,7 +26,7 @@ type Config struct {
 	// form-action in the Content-Security-Policy.
 	OrchestrateURL *url.URL
 	Logger         *slog.Logger
-	Registry       *prometheus.Registry // nil: metrics are not exposed
+	Registry       *prometheus.Registry // where the request and webhook metrics are registered; nil: not recorded
 	// WebhookSecret verifies the signature of Orchestrate's webhooks.
 	WebhookSecret string
 	// AdminUsername and AdminPassword sign the merchant in to /admin; the password

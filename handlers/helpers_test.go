@@ -35,6 +35,7 @@ type app struct {
 	sandboxKey string
 	srv        *httptest.Server // the app over HTTP, for shoppers
 	sb         *testSandbox
+	metrics    http.Handler // the internal metrics listener's handler, as main serves it
 }
 
 const (
@@ -168,7 +169,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		AdminPayments: payments,
 		Reprocess:     orders.NewInbox(pool, jobs),
 	})
-	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb}
+	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb, metrics: handlers.MetricsHandler(registry)}
 }
 
 // readiness is the app's readiness check over pool, as main builds it.
@@ -225,7 +226,7 @@ func doc(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
 func (a *app) metric(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
 	var sum float64
-	for _, line := range strings.Split(a.get(t, "/metrics").Body.String(), "\n") {
+	for _, line := range strings.Split(a.scrape(t), "\n") {
 		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
 			continue
 		}
@@ -243,4 +244,15 @@ func (a *app) metric(t *testing.T, name string, labels ...string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// scrape reads /metrics from the metrics listener's handler.
+func (a *app) scrape(t *testing.T) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics on the metrics listener = %d", rec.Code)
+	}
+	return rec.Body.String()
 }

@@ -18,12 +18,10 @@ func (h *handler) routes(e *echo.Echo) {
 		h.securityHeaders(),
 	)
 
-	// Machine routes: JSON, no CSRF, no sessions.
+	// Machine routes: JSON, no CSRF, no sessions. /metrics is not here: main
+	// serves it on its own internal listener (MetricsHandler).
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	if h.cfg.Registry != nil {
-		e.GET("/metrics", h.metrics())
-	}
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", h.static())
 
 	// Orchestrate's webhooks: signature-verified, no CSRF (no cookies involved); the
