@@ -9,6 +9,7 @@ import (
 
 // routes registers every route and middleware group; keep them on one screen.
 func (h *handler) routes(e *echo.Echo) {
+	e.OnAddRouteHandler = headWithGet(e) // every GET route answers HEAD too
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: 308}))
 	e.Use(
 		middleware.RequestID(),
@@ -60,4 +61,7 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.GET("/webhooks", h.adminWebhooks)
 		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
 	}
+
+	// Last: a method a route does not take is 405, before CSRF or sign-in run.
+	e.Use(methodNotAllowed(e.Routes()))
 }
