@@ -126,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:         logger,
 		Registry:       registry,
 		WebhookSecret:  cfg.OrchestrateWebhookSecret,
+		CookieSecret:   []byte(cfg.CookieSecret),
 		AdminUsername:  cfg.AdminUsername,
 		AdminPassword:  cfg.AdminPassword,
 		TrustProxy:     cfg.TrustProxy,

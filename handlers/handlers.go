@@ -33,6 +33,10 @@ type Config struct {
 	// is plain text or a bcrypt or argon2id hash (see CheckAdminPassword).
 	AdminUsername string
 	AdminPassword string
+	// CookieSecret keys the signatures of the shop's cookies (the CSRF token and
+	// the cart id); every instance must share it. Empty: a random key, so the
+	// cookies last only as long as the process.
+	CookieSecret []byte
 	// TrustProxy takes the client's address from X-Forwarded-For when the request
 	// comes from a private-network or loopback proxy; otherwise the connection's
 	// address is used, which a client cannot forge. The admin's sign-in throttle
@@ -73,6 +77,7 @@ type handler struct {
 	cfg      Config
 	deps     Deps
 	webhooks *prometheus.CounterVec // received, by type and result
+	keys     cookieKeys             // sign the CSRF and cart cookies
 	// passwordOK checks an admin password; nil (a malformed hash) accepts none.
 	passwordOK passwordCheck
 }
@@ -82,7 +87,7 @@ func New(cfg Config, deps Deps) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{cfg: cfg, deps: deps}
+	h := &handler{cfg: cfg, deps: deps, keys: newCookieKeys(cfg.CookieSecret)}
 	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {
 		cfg.Logger.Error("admin sign-in disabled", "error", err) // main validates this at startup
 	} else {

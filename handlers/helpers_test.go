@@ -41,6 +41,7 @@ type app struct {
 const (
 	testAPIKey        = "sk_test_handlers"
 	testWebhookSecret = "whsec_test_handlers"
+	testCookieSecret  = "cookie-secret-of-the-handler-tests"
 )
 
 func newApp(t *testing.T) *app {
@@ -153,6 +154,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		OrchestrateURL: sandboxURL,
 		Registry:       registry,
 		WebhookSecret:  testWebhookSecret,
+		CookieSecret:   []byte(testCookieSecret), // shared: several instances may serve one shopper
 		AdminUsername:  testAdminUser,
 		AdminPassword:  testAdminPassword,
 	}, handlers.Deps{

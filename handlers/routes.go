@@ -30,7 +30,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/webhooks/orchestrate", h.webhook)
 
 	// The shop. Forms are small.
-	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf())
+	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf(), h.readCart)
 	shop.GET("/", h.catalog)
 	shop.GET("/cart", h.showCart)
 	shop.POST("/cart/items", h.addToCart)
