@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -30,19 +29,18 @@ type cookieKeys struct {
 	csrf, cart []byte
 }
 
-// newCookieKeys derives the keys from secret with HKDF; an empty secret (tests,
-// development) is replaced by a random one, so cookies do not outlive the process.
+// newCookieKeys derives one key per cookie from secret (HMAC-SHA256 of the
+// cookie's purpose, a PRF); an empty secret (tests, development) is replaced by a
+// random one, so cookies do not outlive the process.
 func newCookieKeys(secret []byte) cookieKeys {
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
-		rand.Read(secret)
+		rand.Read(secret) // never fails (crypto/rand.Read crashes the program instead)
 	}
 	derive := func(purpose string) []byte {
-		key, err := hkdf.Key(sha256.New, secret, nil, "orchestrate-checkout cookie "+purpose, sha256.Size)
-		if err != nil {
-			panic(err) // only for a key longer than HKDF can give: 32 bytes never is
-		}
-		return key
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte("orchestrate-checkout cookie key: " + purpose))
+		return m.Sum(nil)
 	}
 	return cookieKeys{csrf: derive("csrf"), cart: derive("cart")}
 }
