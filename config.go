@@ -28,12 +28,27 @@ const (
 	defaultOrchestrateURL = "https://sandbox.orchestrate.global"
 )
 
+// defaultMetricsAddr keeps /metrics on the loopback interface unless the operator
+// chooses otherwise.
+const defaultMetricsAddr = "127.0.0.1:9090"
+
+// minCookieSecret is the shortest COOKIE_SECRET accepted: 32 bytes, as many as the
+// HMAC-SHA256 keys derived from it.
+const minCookieSecret = 32
+
 // Config is every setting of the app, read from the environment by loadConfig. The
 // README's configuration table lists the same variables with the same defaults.
 type Config struct {
 	Env       string   // APP_ENV
 	Addr      string   // ADDR
 	PublicURL *url.URL // PUBLIC_URL: base of every URL handed to Orchestrate and shoppers
+	// MetricsAddr is METRICS_ADDR: the internal listener serving /metrics; "" when
+	// it is "off".
+	MetricsAddr string
+	// CookieSecret is COOKIE_SECRET: the key that signs the shop's cookies (the
+	// CSRF token and the cart id). Empty in development: the handlers then draw a
+	// random one at start.
+	CookieSecret string
 
 	DatabaseURL      string // DATABASE_URL
 	DatabaseMaxConns int32  // DATABASE_MAX_CONNS
@@ -96,6 +111,8 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		Env:                      get("APP_ENV", envDevelopment),
 		Addr:                     get("ADDR", ":8080"),
+		MetricsAddr:              get("METRICS_ADDR", defaultMetricsAddr),
+		CookieSecret:             getenv("COOKIE_SECRET"),
 		DatabaseURL:              get("DATABASE_URL", "postgres://postgres:postgres@localhost:5432/checkout?sslmode=disable"),
 		OrchestrateAPIKey:        getenv("ORCHESTRATE_API_KEY"),
 		OrchestrateWebhookSecret: getenv("ORCHESTRATE_WEBHOOK_SECRET"),
@@ -189,10 +206,19 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("DATABASE_URL must be a postgres:// URL")
 	}
-	for _, addr := range []struct{ name, value string }{{"ADDR", c.Addr}, {"SANDBOX_ADDR", c.SandboxAddr}} {
+	addrs := []struct{ name, value string }{{"ADDR", c.Addr}, {"SANDBOX_ADDR", c.SandboxAddr}}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else {
+		addrs = append(addrs, struct{ name, value string }{"METRICS_ADDR", c.MetricsAddr})
+	}
+	for _, addr := range addrs {
 		if portOf(addr.value, "") == "" {
 			bad("%s must be host:port or :port, not %q", addr.name, addr.value)
 		}
+	}
+	if c.CookieSecret != "" && len(c.CookieSecret) < minCookieSecret {
+		bad("COOKIE_SECRET must be at least %d characters (for example the output of `openssl rand -hex 32`)", minCookieSecret)
 	}
 
 	if c.Production() {
@@ -201,6 +227,9 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 		}
 		if c.OrchestrateWebhookSecret == "" {
 			bad("ORCHESTRATE_WEBHOOK_SECRET is required in production")
+		}
+		if c.CookieSecret == "" {
+			bad("COOKIE_SECRET is required in production (for example the output of `openssl rand -hex 32`), and the same on every instance")
 		}
 		if c.PublicURL != nil && c.PublicURL.Scheme != "https" {
 			bad("PUBLIC_URL must be https in production")

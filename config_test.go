@@ -88,6 +88,7 @@ func validProduction() map[string]string {
 	return map[string]string{
 		"APP_ENV":                    "production",
 		"PUBLIC_URL":                 "https://shop.example.com",
+		"COOKIE_SECRET":              "0123456789abcdef0123456789abcdef",
 		"ORCHESTRATE_API_KEY":        "sk_live_x",
 		"ORCHESTRATE_WEBHOOK_SECRET": "whsec_x",
 		"ADMIN_PASSWORD":             "correct horse battery staple",
@@ -249,5 +250,77 @@ func TestLoadConfigStoreTimezone(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "STORE_TIMEZONE") || !strings.Contains(err.Error(), `"`+bad+`"`) {
 			t.Errorf("STORE_TIMEZONE=%q: error %v, want one naming the variable and the value", bad, err)
 		}
+	}
+}
+
+// METRICS_ADDR keeps /metrics on loopback by default and "off" turns it off.
+func TestLoadConfigMetricsAddr(t *testing.T) {
+	tests := []struct {
+		name, value, want string
+		wantErr           bool
+	}{
+		{name: "default", want: "127.0.0.1:9090"},
+		{name: "every interface", value: ":9100", want: ":9100"},
+		{name: "off", value: "off", want: ""},
+		{name: "no port", value: "9090", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(env(map[string]string{"METRICS_ADDR": tc.value}))
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+					t.Fatalf("loadConfig = %v, want an error naming METRICS_ADDR", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			if c.MetricsAddr != tc.want {
+				t.Errorf("MetricsAddr = %q, want %q", c.MetricsAddr, tc.want)
+			}
+		})
+	}
+}
+
+// COOKIE_SECRET is optional in development (the handlers draw a random one) and
+// required in production; when set it must be long enough for an HMAC key.
+func TestLoadConfigCookieSecret(t *testing.T) {
+	tests := []struct {
+		name    string
+		base    func() map[string]string // nil: development
+		value   string
+		wantErr string // "" for success
+	}{
+		{name: "development without", value: ""},
+		{name: "development with", value: strings.Repeat("k", 32)},
+		{name: "too short", value: strings.Repeat("k", 31), wantErr: "COOKIE_SECRET must be at least 32"},
+		{name: "production without", base: validProduction, value: "", wantErr: "COOKIE_SECRET is required in production"},
+		{name: "production too short", base: validProduction, value: "short-SECRET", wantErr: "COOKIE_SECRET must be at least 32"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]string{}
+			if tc.base != nil {
+				m = tc.base()
+			}
+			m["COOKIE_SECRET"] = tc.value
+			c, err := loadConfig(env(m))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("loadConfig = %v, want an error mentioning %q", err, tc.wantErr)
+				}
+				if tc.value != "" && strings.Contains(err.Error(), tc.value) {
+					t.Errorf("error %q contains the secret", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			if c.CookieSecret != tc.value {
+				t.Errorf("CookieSecret = %q, want %q", c.CookieSecret, tc.value)
+			}
+		})
 	}
 }

@@ -155,6 +155,10 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	c.env = append(os.Environ(),
 		"APP_ENV=development",
 		"ADDR=127.0.0.1:"+fmt.Sprint(port),
+		// Several apps run at once and none of these tests scrapes; a shopper's
+		// cookies outlive a restart, as with a COOKIE_SECRET in production.
+		"METRICS_ADDR=off",
+		"COOKIE_SECRET=cookie-secret-of-the-crash-tests-0123",
 		"PUBLIC_URL="+c.appURL,
 		"DATABASE_URL="+db.URL,
 		"ORCHESTRATE_API_KEY="+crashAPIKey,

@@ -131,6 +131,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:         logger,
 		Registry:       registry,
 		WebhookSecret:  cfg.OrchestrateWebhookSecret,
+		CookieSecret:   []byte(cfg.CookieSecret),
 		AdminUsername:  cfg.AdminUsername,
 		AdminPassword:  cfg.AdminPassword,
 		TrustProxy:     cfg.TrustProxy,
@@ -178,6 +179,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	})
 
 	serve(ctx, g, logger, "shop", cfg.Addr, cfg.ShutdownTimeout, app)
+	if cfg.MetricsAddr != "" {
+		// Internal only: the shop's listener does not serve /metrics.
+		serve(ctx, g, logger, "metrics", cfg.MetricsAddr, cfg.ShutdownTimeout, handlers.MetricsHandler(registry))
+	}
 
 	logger.Info("checkout started",
 		"env", cfg.Env,

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,12 +70,13 @@ func waitFor(t *testing.T, url string, want int, errc <-chan error) {
 // database, serves the catalog, and returns nil once its context is cancelled.
 func TestRunServesAndShutsDown(t *testing.T) {
 	db := testdb.NewEmpty(t)
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	getenv := env(map[string]string{
 		"DATABASE_URL": db.URL,
 		"ADDR":         addr,
 		"PUBLIC_URL":   "http://" + addr,
 		"SANDBOX_ADDR": freeAddr(t),
+		"METRICS_ADDR": metricsAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -83,14 +86,28 @@ func TestRunServesAndShutsDown(t *testing.T) {
 
 	base := "http://" + addr
 	waitFor(t, base+"/readyz", http.StatusOK, errc)
-	for _, path := range []string{"/", "/healthz", "/metrics"} {
-		resp, err := http.Get(base + path)
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{base + "/", http.StatusOK},
+		{base + "/healthz", http.StatusOK},
+		// The metrics are on their own internal listener, never on the shop's.
+		{base + "/metrics", http.StatusNotFound},
+		{"http://" + metricsAddr + "/metrics", http.StatusOK},
+		{"http://" + metricsAddr + "/", http.StatusNotFound},
+	} {
+		resp, err := http.Get(tc.url)
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s = %d, want %d", tc.url, resp.StatusCode, tc.want)
+		}
+		if tc.want == http.StatusOK && strings.HasSuffix(tc.url, "/metrics") && !strings.Contains(string(body), `http_requests_total{method="GET",route="/",status="200"} 1`) {
+			t.Errorf("GET %s lacks the shop's request count:\n%s", tc.url, body)
 		}
 	}
 
@@ -103,8 +120,10 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("run did not return after its context was cancelled")
 	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
-		t.Error("the server still answers after shutdown")
+	for _, u := range []string{base + "/healthz", "http://" + metricsAddr + "/metrics"} {
+		if _, err := http.Get(u); err == nil {
+			t.Errorf("%s still answers after shutdown", u)
+		}
 	}
 	if !bytes.Contains([]byte(logs.String()), []byte("request_id=")) {
 		t.Errorf("request log lines lack request_id:\n%s", logs.String())

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/orchestrate-checkout/checkout/handlers"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
@@ -29,7 +31,7 @@ func (e *env) shopperCookies(ctx context.Context, a *app) ([]*http.Cookie, error
 		return nil, err
 	}
 	resp.Body.Close()
-	cookies := []*http.Cookie{{Name: "cart", Value: cartID}}
+	cookies := []*http.Cookie{{Name: "cart", Value: handlers.CartCookieValue([]byte(cookieSecret), cartID)}}
 	for _, c := range resp.Cookies() {
 		if c.Name == "_csrf" {
 			cookies = append(cookies, &http.Cookie{Name: c.Name, Value: c.Value})
@@ -52,7 +54,8 @@ func (e *env) shopperCookies(ctx context.Context, a *app) ([]*http.Cookie, error
 func bareShop(a *app, pages map[string][]byte) http.Handler {
 	cartOf := func(r *http.Request) string {
 		if c, err := r.Cookie("cart"); err == nil {
-			return c.Value
+			id, _, _ := strings.Cut(c.Value, ".") // the id, without the app's signature
+			return id
 		}
 		return ""
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/orchestrate-checkout/checkout/handlers"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 )
 
@@ -41,10 +42,11 @@ func (e *env) seedCarts(ctx context.Context, n int) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// checkoutTargeter posts the checkout form, each request from its own cart, with
-// the double-submit CSRF token in the header as the shop's forms send it.
-func checkoutTargeter(appURL string, carts []string, next *atomic.Int64) vegeta.Targeter {
-	const csrf = "benchcsrftokenbenchcsrftoken0123"
+// checkoutTargeter posts the checkout form, each request from its own cart (carts
+// are cart cookie values), with
+// the double-submit CSRF token csrf (from the app's _csrf cookie) in the header as
+// the shop's forms send it.
+func checkoutTargeter(appURL, csrf string, carts []string, next *atomic.Int64) vegeta.Targeter {
 	body := []byte(url.Values{"name": {"Bench Shopper"}, "email": {"bench@example.com"}}.Encode())
 	return func(t *vegeta.Target) error {
 		i := next.Add(1) - 1
@@ -59,6 +61,21 @@ func checkoutTargeter(appURL string, carts []string, next *atomic.Int64) vegeta.
 		}
 		return nil
 	}
+}
+
+// csrfTokenOf returns the CSRF token the app at appURL gives a new visitor.
+func csrfTokenOf(appURL string) (string, error) {
+	resp, err := http.Get(appURL + "/")
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "_csrf" {
+			return c.Value, nil
+		}
+	}
+	return "", fmt.Errorf("GET %s/ set no _csrf cookie", appURL)
 }
 
 // sandboxCreateP50 is the sandbox's own create latency as the app's client sees it.
@@ -99,6 +116,9 @@ func runB7(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i, id := range carts {
+		carts[i] = handlers.CartCookieValue([]byte(cookieSecret), id)
+	}
 	var next atomic.Int64
 	var rows []Row
 	for _, lat := range []time.Duration{0, 100 * time.Millisecond} {
@@ -111,9 +131,14 @@ func runB7(ctx context.Context, e *env) ([]Row, error) {
 			a.Close()
 			return nil, err
 		}
+		csrf, err := csrfTokenOf(a.URL)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
 		var p50s []float64
 		for range e.opts.runs {
-			s := constantRate(ctx, checkoutTargeter(a.URL, carts, &next), slowRate, e.opts.dur)
+			s := constantRate(ctx, checkoutTargeter(a.URL, csrf, carts, &next), slowRate, e.opts.dur)
 			if err := s.check("checkout"); err != nil {
 				a.Close()
 				return nil, err
@@ -134,7 +159,7 @@ func runB7(ctx context.Context, e *env) ([]Row, error) {
 		if lat > 0 {
 			var rs []float64
 			for range e.opts.runs {
-				s := closedLoop(ctx, checkoutTargeter(a.URL, carts, &next), b7InFlight, e.opts.dur)
+				s := closedLoop(ctx, checkoutTargeter(a.URL, csrf, carts, &next), b7InFlight, e.opts.dur)
 				if err := s.check("checkout closed loop"); err != nil {
 					a.Close()
 					return nil, err

@@ -35,6 +35,7 @@ const benchDB = "checkout_bench"
 const (
 	sandboxKey    = "sk_sandbox_bench"
 	webhookSecret = "whsec_bench"
+	cookieSecret  = "cookie-secret-of-the-benchmarks-0123456789" // signs the cart cookies the bench makes
 )
 
 // env is what every benchmark shares: options, the bench database and a log.
@@ -242,7 +243,7 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 	}
 	h := handlers.New(handlers.Config{
 		StoreName: "Field Kettle", PublicURL: publicURL, OrchestrateURL: sbURL,
-		Logger: logger, Registry: registry, WebhookSecret: webhookSecret,
+		Logger: logger, Registry: registry, WebhookSecret: webhookSecret, CookieSecret: []byte(cookieSecret),
 	}, handlers.Deps{
 		Catalog: a.Catalog, Carts: a.Carts, Orders: a.Orders, Payments: a.Payments,
 		Webhooks: orders.NewInbox(a.Pool, a.Jobs), Readiness: migrations.NewReadiness(a.Pool, provider),

@@ -57,7 +57,8 @@ func (e *env) startInstance(ctx context.Context, orchestrateURL string) (*instan
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(),
-		"APP_ENV=development", "ADDR="+addr, "PUBLIC_URL=http://"+addr,
+		"APP_ENV=development", "ADDR="+addr, "PUBLIC_URL=http://"+addr, "METRICS_ADDR=off",
+		"COOKIE_SECRET="+cookieSecret,
 		"DATABASE_URL="+e.dbURL, "DATABASE_MAX_CONNS="+strconv.Itoa(poolSize),
 		"ORCHESTRATE_API_KEY="+sandboxKey, "ORCHESTRATE_BASE_URL="+orchestrateURL,
 		"ORCHESTRATE_WEBHOOK_SECRET="+webhookSecret, "LOG_LEVEL=info",

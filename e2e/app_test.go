@@ -72,6 +72,7 @@ func startApp(t *testing.T, env ...string) *app {
 		"HOME=" + os.Getenv("HOME"),
 		"APP_ENV=development",
 		"ADDR=" + shopAddr,
+		"METRICS_ADDR=off", // several apps run at once; the browser never scrapes
 		"PUBLIC_URL=" + a.URL,
 		"DATABASE_URL=" + db.URL,
 		"DATABASE_MAX_CONNS=10",

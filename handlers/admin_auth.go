@@ -36,7 +36,9 @@ type SigninThrottle interface {
 const adminSessionKey = "admin"
 
 // NewSessionManager returns the admin's session manager over store: the cookie
-// admin_session, for /admin only, HttpOnly, SameSite=Lax, Secure in production.
+// admin_session, for /admin only, HttpOnly, SameSite=Lax; in production it is
+// __Host-admin_session, Secure, with the Path=/ that prefix requires, so no other
+// host (a sibling subdomain) can plant or shadow it.
 // A session ends lifetime after sign-in, or earlier once it has been idle for
 // idle (0: no idle timeout); every admin request pushes the idle deadline back.
 // The store keeps a hash of the token, not the token.
@@ -51,6 +53,10 @@ func NewSessionManager(store scs.Store, lifetime, idle time.Duration, production
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = production
+	if production {
+		sm.Cookie.Name = hostOnlyPrefix + sm.Cookie.Name
+		sm.Cookie.Path = "/"
+	}
 	sm.Cookie.Persist = false // a browser session; the server-side lifetime still applies
 	return sm
 }

@@ -23,34 +23,38 @@ type Carts interface {
 	SetQuantity(ctx context.Context, cartID string, productID int64, quantity int) error
 }
 
-// cartCookie holds only the cart's random id; the cart itself is in PostgreSQL.
-const cartCookie = "cart"
+// cartIDKey is where readCart leaves the shopper's cart id. The cart cookie holds
+// only that random id, signed (see cookies.go); the cart itself is in PostgreSQL.
+const cartIDKey = "cart_id"
+
+// readCart makes the id in the shopper's cart cookie what cartID returns, when the
+// shop signed it: a forged or planted value is no cart, and the shopper gets a new
+// one when they next add something.
+func (h *handler) readCart(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if id, _, ok := signedCookie(c, h.cookieName(cartCookie), h.keys.cart); ok && len(id) >= 32 && len(id) <= 64 {
+			c.Set(cartIDKey, id)
+		}
+		return next(c)
+	}
+}
 
 // cartID returns the shopper's cart id, or "" when they have none yet.
 func cartID(c echo.Context) string {
-	ck, err := c.Cookie(cartCookie)
-	if err != nil || len(ck.Value) < 32 || len(ck.Value) > 64 {
-		return ""
-	}
-	return ck.Value
+	id, _ := c.Get(cartIDKey).(string)
+	return id
 }
 
-// ensureCartID returns the shopper's cart id, issuing a new one in a cookie when
-// they have none: HttpOnly, SameSite=Lax, Secure in production, 30 days.
+// ensureCartID returns the shopper's cart id, issuing a new one in a signed cookie
+// when they have none: HttpOnly, SameSite=Lax, Secure and __Host- in production,
+// 30 days.
 func (h *handler) ensureCartID(c echo.Context) string {
 	if id := cartID(c); id != "" {
 		return id
 	}
 	id := orders.NewCartID()
-	c.SetCookie(&http.Cookie{
-		Name:     cartCookie,
-		Value:    id,
-		Path:     "/",
-		MaxAge:   int((30 * 24 * time.Hour).Seconds()),
-		HttpOnly: true,
-		Secure:   h.cfg.Production,
-		SameSite: http.SameSiteLaxMode,
-	})
+	h.setShopCookie(c, cartCookie, sign(h.keys.cart, id), 30*24*time.Hour)
+	c.Set(cartIDKey, id)
 	return id
 }
 

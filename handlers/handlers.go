@@ -28,13 +28,17 @@ type Config struct {
 	// form-action in the Content-Security-Policy.
 	OrchestrateURL *url.URL
 	Logger         *slog.Logger
-	Registry       *prometheus.Registry // nil: metrics are not exposed
+	Registry       *prometheus.Registry // where the request and webhook metrics are registered; nil: not recorded
 	// WebhookSecret verifies the signature of Orchestrate's webhooks.
 	WebhookSecret string
 	// AdminUsername and AdminPassword sign the merchant in to /admin; the password
 	// is plain text or a bcrypt or argon2id hash (see CheckAdminPassword).
 	AdminUsername string
 	AdminPassword string
+	// CookieSecret keys the signatures of the shop's cookies (the CSRF token and
+	// the cart id); every instance must share it. Empty: a random key, so the
+	// cookies last only as long as the process.
+	CookieSecret []byte
 	// TrustProxy takes the client's address from X-Forwarded-For when the request
 	// comes from a private-network or loopback proxy; otherwise the connection's
 	// address is used, which a client cannot forge. The admin's sign-in throttle
@@ -83,6 +87,7 @@ type handler struct {
 	deps     Deps
 	webhooks *prometheus.CounterVec // received, by type and result
 	signins  *prometheus.CounterVec // admin sign-in attempts, by result
+	keys     cookieKeys             // sign the CSRF and cart cookies
 	// passwordOK checks an admin password; nil (a malformed hash) accepts none.
 	passwordOK passwordCheck
 }
@@ -98,7 +103,7 @@ func New(cfg Config, deps Deps) *echo.Echo {
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
-	h := &handler{cfg: cfg, deps: deps}
+	h := &handler{cfg: cfg, deps: deps, keys: newCookieKeys(cfg.CookieSecret)}
 	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {
 		cfg.Logger.Error("admin sign-in disabled", "error", err) // main validates this at startup
 	} else {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -32,7 +33,11 @@ func (h *handler) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// metrics serves the Prometheus registry.
-func (h *handler) metrics() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{Registry: h.cfg.Registry}))
+// MetricsHandler serves reg at GET (and HEAD) /metrics, and nothing else. main
+// serves it on its own listener (METRICS_ADDR), never on the shop's: the figures
+// are for the operator, not for shoppers.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
 }

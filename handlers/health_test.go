@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -67,15 +68,16 @@ func TestReadyz(t *testing.T) {
 	})
 }
 
+// TestMetrics: the metrics listener serves the shop's figures at /metrics (GET
+// and HEAD only); the shop's own listener has no /metrics.
 func TestMetrics(t *testing.T) {
 	a := newApp(t)
 	a.get(t, "/")
 	a.get(t, "/no-such-page")
-	rec := a.get(t, "/metrics")
-	if rec.Code != http.StatusOK {
-		t.Fatalf("GET /metrics = %d, want 200", rec.Code)
+	if rec := a.get(t, "/metrics"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the shop = %d, want 404", rec.Code)
 	}
-	body := rec.Body.String()
+	body := a.scrape(t)
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="/",status="200"} 1`,
 		`status="404"`,
@@ -83,6 +85,21 @@ func TestMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, tc := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodHead, "/metrics", http.StatusOK},
+		{http.MethodPost, "/metrics", http.StatusMethodNotAllowed},
+		{http.MethodGet, "/", http.StatusNotFound},
+		{http.MethodGet, "/healthz", http.StatusNotFound},
+	} {
+		rec := httptest.NewRecorder()
+		a.metrics.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.want {
+			t.Errorf("%s %s on the metrics listener = %d, want %d", tc.method, tc.path, rec.Code, tc.want)
 		}
 	}
 }

@@ -36,11 +36,13 @@ type app struct {
 	sandboxKey string
 	srv        *httptest.Server // the app over HTTP, for shoppers
 	sb         *testSandbox
+	metrics    http.Handler // the internal metrics listener's handler, as main serves it
 }
 
 const (
 	testAPIKey        = "sk_test_handlers"
 	testWebhookSecret = "whsec_test_handlers"
+	testCookieSecret  = "cookie-secret-of-the-handler-tests"
 )
 
 func newApp(t *testing.T) *app {
@@ -158,6 +160,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		OrchestrateURL: sandboxURL,
 		Registry:       registry,
 		WebhookSecret:  testWebhookSecret,
+		CookieSecret:   []byte(testCookieSecret), // shared: several instances may serve one shopper
 		AdminUsername:  testAdminUser,
 		AdminPassword:  testAdminPassword,
 		Clock:          opts.clock,
@@ -176,7 +179,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		AdminPayments: payments,
 		Reprocess:     orders.NewInbox(pool, jobs),
 	})
-	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb}
+	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb, metrics: handlers.MetricsHandler(registry)}
 }
 
 // readiness is the app's readiness check over pool, as main builds it.
@@ -233,7 +236,7 @@ func doc(t *testing.T, rec *httptest.ResponseRecorder) *goquery.Document {
 func (a *app) metric(t *testing.T, name string, labels ...string) float64 {
 	t.Helper()
 	var sum float64
-	for _, line := range strings.Split(a.get(t, "/metrics").Body.String(), "\n") {
+	for _, line := range strings.Split(a.scrape(t), "\n") {
 		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
 			continue
 		}
@@ -251,4 +254,15 @@ func (a *app) metric(t *testing.T, name string, labels ...string) float64 {
 		sum += v
 	}
 	return sum
+}
+
+// scrape reads /metrics from the metrics listener's handler.
+func (a *app) scrape(t *testing.T) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics on the metrics listener = %d", rec.Code)
+	}
+	return rec.Body.String()
 }

@@ -156,34 +156,6 @@ func (h *handler) securityHeaders() echo.MiddlewareFunc {
 	}
 }
 
-// csrfContextKey is where the CSRF middleware leaves the token for forms.
-const csrfContextKey = "csrf"
-
-// csrf protects every state-changing request: browsers that send Sec-Fetch-Site
-// are checked by it (same-origin only); others must echo the double-submit token
-// from the _csrf cookie in the form field _csrf or the X-CSRF-Token header. A
-// failure is always 403 Forbidden.
-func (h *handler) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		ContextKey:     csrfContextKey,
-		CookieName:     "_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   h.cfg.Production,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.").SetInternal(err)
-		},
-	})
-}
-
-// csrfToken returns the token to embed in the page's forms.
-func csrfToken(c echo.Context) string {
-	s, _ := c.Get(csrfContextKey).(string)
-	return s
-}
-
 // static serves the embedded assets. A URL carrying the current version (?v=…)
 // is cached for a year; anything else for five minutes, so a stale link heals.
 func (h *handler) static() echo.HandlerFunc {

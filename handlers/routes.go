@@ -9,6 +9,7 @@ import (
 
 // routes registers every route and middleware group; keep them on one screen.
 func (h *handler) routes(e *echo.Echo) {
+	e.OnAddRouteHandler = headWithGet(e) // every GET route answers HEAD too
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: 308}))
 	e.Use(
 		middleware.RequestID(),
@@ -18,12 +19,10 @@ func (h *handler) routes(e *echo.Echo) {
 		h.securityHeaders(),
 	)
 
-	// Machine routes: JSON, no CSRF, no sessions.
+	// Machine routes: JSON, no CSRF, no sessions. /metrics is not here: main
+	// serves it on its own internal listener (MetricsHandler).
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	if h.cfg.Registry != nil {
-		e.GET("/metrics", h.metrics())
-	}
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", h.static())
 
 	// Orchestrate's webhooks: signature-verified, no CSRF (no cookies involved); the
@@ -31,7 +30,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.POST("/webhooks/orchestrate", h.webhook)
 
 	// The shop. Forms are small.
-	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf())
+	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf(), h.readCart)
 	shop.GET("/", h.catalog)
 	shop.GET("/cart", h.showCart)
 	shop.POST("/cart/items", h.addToCart)
@@ -62,4 +61,7 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.GET("/webhooks", h.adminWebhooks)
 		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
 	}
+
+	// Last: a method a route does not take is 405, before CSRF or sign-in run.
+	e.Use(methodNotAllowed(e.Routes()))
 }

@@ -97,7 +97,7 @@ func TestWebhookPaysOrder(t *testing.T) {
 	var metrics string
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		metrics = a.get(t, "/metrics").Body.String()
+		metrics = a.scrape(t)
 		missing := slices.DeleteFunc(slices.Clone(wants), func(w string) bool { return strings.Contains(metrics, w) })
 		if len(missing) == 0 {
 			break
