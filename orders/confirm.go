@@ -291,12 +291,13 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 		var otherLive bool
 		if err := tx.QueryRow(ctx, `
 			SELECT EXISTS (SELECT 1 FROM payment_attempts
-			               WHERE order_id = $1 AND id <> $2 AND status IN ('creating', 'open'))`,
+			               WHERE order_id = $1 AND id <> $2 AND status IN ('creating', 'open')
+			                 AND superseded_at IS NULL)`,
 			o.ID, a.ID).Scan(&otherLive); err != nil {
 			return err
 		}
 		if otherLive {
-			return nil // a newer payment is still payable; the order waits for it
+			return nil // a newer payment is offered; the order waits for it
 		}
 		to := StatusFailed
 		if a.Status == AttemptExpired {
