@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -59,6 +60,9 @@ type Deps struct {
 	Payments  Payments
 	Webhooks  Webhooks
 	Readiness Readiness
+	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
+	// nil keeps them in this process's memory, for one instance only.
+	Flashes *scs.SessionManager
 
 	// The merchant's admin; /admin is not served when Sessions is nil.
 	Sessions      *scs.SessionManager
@@ -81,6 +85,9 @@ type handler struct {
 func New(cfg Config, deps Deps) *echo.Echo {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Flashes == nil {
+		deps.Flashes = NewFlashManager(memstore.NewWithCleanupInterval(0), cfg.Production)
 	}
 	h := &handler{cfg: cfg, deps: deps}
 	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {
