@@ -118,10 +118,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	inbox := orders.NewInbox(pool, jobs)
 
-	// Admin sessions live in PostgreSQL (table sessions), shared by every instance.
-	// pgxstore's own cleanup goroutine cannot be stopped without a data race, so
-	// expired sessions are deleted by a loop of ours below.
-	sessions := handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), cfg.AdminSessionLifetime, cfg.AdminSessionIdleTimeout, cfg.Production())
+	// Admin sessions and the shop's flashes live in PostgreSQL (table sessions),
+	// shared by every instance. pgxstore's own cleanup goroutine cannot be stopped
+	// without a data race, so expired sessions are deleted by a loop of ours below.
+	sessionStore := pgxstore.NewWithCleanupInterval(pool, 0)
+	sessions := handlers.NewSessionManager(sessionStore, cfg.AdminSessionLifetime, cfg.AdminSessionIdleTimeout, cfg.Production())
 
 	app := handlers.New(handlers.Config{
 		StoreName:      cfg.StoreName,
@@ -144,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Payments:  payments,
 		Webhooks:  inbox,
 		Readiness: migrations.NewReadiness(pool, provider),
+		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
 		Sessions:      sessions,
 		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),

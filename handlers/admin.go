@@ -319,10 +319,14 @@ func (h *handler) adminOrder(c echo.Context) error {
 		})
 	}
 	for _, a := range attempts {
+		status := string(a.Status)
+		if a.SupersededAt != nil {
+			status += " (superseded)"
+		}
 		page.Attempts = append(page.Attempts, views.AdminAttempt{
 			ID:        a.ID,
 			PaymentID: deref(a.PaymentID),
-			Status:    string(a.Status),
+			Status:    status,
 			Link:      deref(a.PaymentLink),
 			Created:   h.adminTime(a.CreatedAt),
 			Expires:   h.adminTimePtr(a.ExpiresAt),

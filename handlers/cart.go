@@ -69,7 +69,8 @@ func (h *handler) shopLayout(c echo.Context, title string) (views.Layout, error)
 	return l, nil
 }
 
-// addToCart handles POST /cart/items: product_id and an optional quantity.
+// addToCart handles POST /cart/items: product_id and an optional quantity. A
+// product that cannot be added sends the shopper to the cart (303), which says so.
 func (h *handler) addToCart(c echo.Context) error {
 	productID, err := strconv.ParseInt(c.FormValue("product_id"), 10, 64)
 	if err != nil || productID <= 0 {
@@ -84,17 +85,35 @@ func (h *handler) addToCart(c echo.Context) error {
 	err = h.deps.Carts.Add(c.Request().Context(), h.ensureCartID(c), productID, qty)
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "That product is not available.")
+		return h.rejectCartChange(c, cartFlash{Error: "That product is not available."})
 	case errors.Is(err, orders.ErrInvalid):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, fmt.Sprintf("You can add between 1 and %d of a product.", orders.MaxQuantity))
+		return h.rejectCartChange(c, cartFlash{Error: fmt.Sprintf("You can add between 1 and %d of a product.", orders.MaxQuantity)})
 	case err != nil:
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/cart")
 }
 
-// showCart handles GET /cart.
+// rejectCartChange sends the shopper to the cart (303), which shows why their
+// change was refused.
+func (h *handler) rejectCartChange(c echo.Context, why cartFlash) error {
+	if err := h.putShopFlash(c, flashCart, why); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/cart")
+}
+
+// showCart handles GET /cart: the cart, or (422) the cart with why a change was
+// refused, which a cart POST left in a flash.
 func (h *handler) showCart(c echo.Context) error {
+	var refused cartFlash
+	if h.popShopFlash(c, flashCart, &refused) && refused.Error != "" {
+		return h.renderCart(c, http.StatusUnprocessableEntity, views.CartPage{
+			Error:          refused.Error,
+			ErrorProductID: refused.ProductID,
+			ErrorQuantity:  refused.Quantity,
+		})
+	}
 	return h.renderCart(c, http.StatusOK, views.CartPage{})
 }
 
@@ -133,7 +152,8 @@ func cartLines(cart *orders.Cart) []views.CartLine {
 }
 
 // updateCartLine handles POST /cart/items/:id with a new quantity; 0 removes it.
-// An invalid quantity re-renders the cart with 422 and what the shopper typed.
+// An invalid quantity sends the shopper to the cart (303), which shows the message
+// with what they typed.
 func (h *handler) updateCartLine(c echo.Context) error {
 	productID, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
@@ -142,10 +162,10 @@ func (h *handler) updateCartLine(c echo.Context) error {
 	raw := strings.TrimSpace(c.FormValue("quantity"))
 	qty, err := strconv.Atoi(raw)
 	if err != nil || qty < 0 || qty > orders.MaxQuantity {
-		return h.renderCart(c, http.StatusUnprocessableEntity, views.CartPage{
-			Error:          fmt.Sprintf("Enter a quantity from 0 to %d (0 removes the item).", orders.MaxQuantity),
-			ErrorProductID: productID,
-			ErrorQuantity:  raw,
+		return h.rejectCartChange(c, cartFlash{
+			Error:     fmt.Sprintf("Enter a quantity from 0 to %d (0 removes the item).", orders.MaxQuantity),
+			ProductID: productID,
+			Quantity:  clip(raw),
 		})
 	}
 	return h.setQuantity(c, productID, qty)

@@ -54,8 +54,13 @@ func (f *checkoutForm) Validate() map[string]string {
 	return errs
 }
 
-// showCheckout handles GET /checkout.
+// showCheckout handles GET /checkout: the empty form, or (422) a rejected one
+// with its messages, which POST /checkout left in a flash.
 func (h *handler) showCheckout(c echo.Context) error {
+	var rejected checkoutFlash
+	if h.popShopFlash(c, flashCheckout, &rejected) && len(rejected.Errors) > 0 {
+		return h.renderCheckout(c, http.StatusUnprocessableEntity, rejected.Form, rejected.Errors)
+	}
 	return h.renderCheckout(c, http.StatusOK, checkoutForm{}, nil)
 }
 
@@ -85,14 +90,19 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 }
 
 // checkout handles POST /checkout: validate, create the order from the cart (prices
-// from the database), start its payment and send the shopper to Orchestrate.
+// from the database), start its payment and send the shopper to Orchestrate. An
+// invalid form is sent back to GET /checkout (303) with the input and messages.
 func (h *handler) checkout(c echo.Context) error {
 	form := checkoutForm{
 		Name:  strings.TrimSpace(c.FormValue("name")),
 		Email: strings.TrimSpace(c.FormValue("email")),
 	}
 	if errs := form.Validate(); len(errs) > 0 {
-		return h.renderCheckout(c, http.StatusUnprocessableEntity, form, errs)
+		kept := checkoutForm{Name: clip(form.Name), Email: clip(form.Email)}
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: errs}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/checkout")
 	}
 	id := cartID(c)
 	if id == "" {
@@ -108,34 +118,57 @@ func (h *handler) checkout(c echo.Context) error {
 	return h.startPayment(c, order)
 }
 
-// startPayment sends the shopper to the order's payment link, or tells them why not.
+// Why a payment could not be started, as a paymentFlash says.
+const (
+	paymentUnavailable = "unavailable" // Orchestrate is down or busy: try again
+	paymentRejected    = "rejected"    // Orchestrate refused it: contact the shop
+)
+
+// startPayment sends the shopper to the order's payment link or, when it cannot
+// be started, to the order's page (303), which says why.
 func (h *handler) startPayment(c echo.Context, order *orders.Order) error {
 	link, err := h.deps.Payments.Start(c.Request().Context(), order.ID)
 	if err == nil {
 		// The link was checked to be on Orchestrate's origin before it got here.
 		return c.Redirect(http.StatusSeeOther, link)
 	}
+	problem := ""
+	switch {
+	case errors.Is(err, orders.ErrNotPayable):
+	case errors.Is(err, orders.ErrPaymentUnavailable):
+		problem = paymentUnavailable
+		logger(c).Warn("payment unavailable", "order", order.Number, "error", err)
+	case errors.Is(err, orders.ErrPaymentRejected), errors.Is(err, orders.ErrBadPaymentLink):
+		problem = paymentRejected
+		logger(c).Error("payment could not be started", "order", order.Number, "error", err)
+	default:
+		return err
+	}
+	if problem != "" {
+		if err := h.putShopFlash(c, flashPayment, paymentFlash{Ref: order.PublicRef, Problem: problem}); err != nil {
+			return err
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, "/orders/"+order.PublicRef)
+}
+
+// renderPaymentProblem renders, for GET /orders/:ref, why the order's payment
+// could not be started: 503 with Try again while Orchestrate is unavailable, 502
+// when it refused the payment.
+func (h *handler) renderPaymentProblem(c echo.Context, order *orders.Order, problem string) error {
 	page := views.PaymentUnavailablePage{
 		Layout:    h.layout(c, "Payment unavailable"),
 		Ref:       order.PublicRef,
 		Number:    order.Number,
 		CSRFToken: csrfToken(c),
 	}
-	noStore(c)
-	switch {
-	case errors.Is(err, orders.ErrNotPayable):
-		return c.Redirect(http.StatusSeeOther, "/orders/"+order.PublicRef)
-	case errors.Is(err, orders.ErrPaymentUnavailable):
-		page.Heading = "The payment service is unavailable"
-		page.Message = "We could not reach our payment provider just now. Please try again in a moment."
-		page.CanRetry = true
-		logger(c).Warn("payment unavailable", "order", order.Number, "error", err)
-		return render(c, http.StatusServiceUnavailable, views.PaymentUnavailable(page))
-	case errors.Is(err, orders.ErrPaymentRejected), errors.Is(err, orders.ErrBadPaymentLink):
+	if problem == paymentRejected {
 		page.Heading = "We could not start your payment"
 		page.Message = "Our payment provider did not accept this payment. We have been notified; please contact us to complete your order."
-		logger(c).Error("payment could not be started", "order", order.Number, "error", err)
 		return render(c, http.StatusBadGateway, views.PaymentUnavailable(page))
 	}
-	return err
+	page.Heading = "The payment service is unavailable"
+	page.Message = "We could not reach our payment provider just now. Please try again in a moment."
+	page.CanRetry = true
+	return render(c, http.StatusServiceUnavailable, views.PaymentUnavailable(page))
 }

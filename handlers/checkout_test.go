@@ -108,32 +108,49 @@ func TestCartRejectsTampering(t *testing.T) {
 	s := a.newShopper(t)
 	s.addToCart(ids["enamel-mug"], "1")
 
+	// A change a shopper can make by mistake is refused on the cart page: 303 there,
+	// which then answers 422 with why. Malformed requests no form sends are 400.
 	tests := []struct {
 		name       string
 		path       string
 		form       url.Values
 		wantStatus int
+		wantError  string // on the cart page the 303 leads to
 	}{
-		{"negative quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"-3"}}, 422},
-		{"zero quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"0"}}, 422},
-		{"huge quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"1000000"}}, 422},
-		{"overflowing quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"99999999999999999999"}}, 400},
-		{"non-numeric quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"two"}}, 400},
-		{"unknown product", "/cart/items", url.Values{"product_id": {"987654"}}, 422},
-		{"malformed product", "/cart/items", url.Values{"product_id": {"mug"}}, 400},
-		{"negative line quantity", "/cart/items/" + ids["enamel-mug"], url.Values{"quantity": {"-1"}}, 422},
-		{"huge line quantity", "/cart/items/" + ids["enamel-mug"], url.Values{"quantity": {"100"}}, 422},
+		{"negative quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"-3"}}, 303, "You can add between 1 and 99"},
+		{"zero quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"0"}}, 303, "You can add between 1 and 99"},
+		{"huge quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"1000000"}}, 303, "You can add between 1 and 99"},
+		{"overflowing quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"99999999999999999999"}}, 400, ""},
+		{"non-numeric quantity", "/cart/items", url.Values{"product_id": {ids["enamel-mug"]}, "quantity": {"two"}}, 400, ""},
+		{"unknown product", "/cart/items", url.Values{"product_id": {"987654"}}, 303, "That product is not available."},
+		{"malformed product", "/cart/items", url.Values{"product_id": {"mug"}}, 400, ""},
+		{"negative line quantity", "/cart/items/" + ids["enamel-mug"], url.Values{"quantity": {"-1"}}, 303, "Enter a quantity from 0 to 99"},
+		{"huge line quantity", "/cart/items/" + ids["enamel-mug"], url.Values{"quantity": {"100"}}, 303, "Enter a quantity from 0 to 99"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := s.post(tc.path, tc.form)
 			if p.StatusCode != tc.wantStatus {
-				t.Errorf("POST %s %v = %d, want %d", tc.path, tc.form, p.StatusCode, tc.wantStatus)
+				t.Fatalf("POST %s %v = %d, want %d", tc.path, tc.form, p.StatusCode, tc.wantStatus)
+			}
+			if tc.wantError == "" {
+				return
+			}
+			if got := p.Header.Get("Location"); got != "/cart" {
+				t.Fatalf("POST %s redirects to %q, want /cart", tc.path, got)
+			}
+			cart := s.get("/cart")
+			if cart.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(cart.doc.Find("#cart-error").Text(), tc.wantError) {
+				t.Errorf("the cart then = %d saying %q, want 422 saying %q", cart.StatusCode, cart.doc.Find("#cart-error").Text(), tc.wantError)
+			}
+			if again := s.get("/cart"); again.StatusCode != http.StatusOK || again.doc.Find("#cart-error").Length() != 0 {
+				t.Errorf("the cart shown again = %d with %d errors, want 200 and the message gone", again.StatusCode, again.doc.Find("#cart-error").Length())
 			}
 		})
 	}
 	// The line is as it was, and the 422 cart page kept what was typed.
-	p := s.post("/cart/items/"+ids["enamel-mug"], url.Values{"quantity": {"-1"}})
+	s.post("/cart/items/"+ids["enamel-mug"], url.Values{"quantity": {"-1"}})
+	p := s.get("/cart")
 	if got, _ := p.doc.Find("#qty-" + ids["enamel-mug"]).Attr("value"); got != "-1" {
 		t.Errorf("re-rendered quantity = %q, want the typed -1", got)
 	}
@@ -163,9 +180,14 @@ func TestCheckoutValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := s.checkout(tc.fullName, tc.email)
+			// Post/redirect/get: the form comes back at GET /checkout, with 422.
+			posted := s.checkout(tc.fullName, tc.email)
+			if posted.StatusCode != http.StatusSeeOther || posted.Header.Get("Location") != "/checkout" {
+				t.Fatalf("checkout = %d to %q, want 303 to /checkout", posted.StatusCode, posted.Header.Get("Location"))
+			}
+			p := s.get("/checkout")
 			if p.StatusCode != http.StatusUnprocessableEntity {
-				t.Fatalf("checkout = %d, want 422", p.StatusCode)
+				t.Fatalf("GET /checkout after the rejected form = %d, want 422", p.StatusCode)
 			}
 			got := map[string]string{}
 			p.doc.Find(".field .error").Each(func(_ int, e *goquery.Selection) {

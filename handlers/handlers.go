@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/jonboulle/clockwork"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +73,9 @@ type Deps struct {
 	Payments  Payments
 	Webhooks  Webhooks
 	Readiness Readiness
+	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
+	// nil keeps them in this process's memory, for one instance only.
+	Flashes *scs.SessionManager
 
 	// The merchant's admin; /admin is not served when Sessions is nil.
 	Sessions      *scs.SessionManager
@@ -102,6 +106,9 @@ func New(cfg Config, deps Deps) *echo.Echo {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if deps.Flashes == nil {
+		deps.Flashes = NewFlashManager(memstore.NewWithCleanupInterval(0), cfg.Production)
 	}
 	h := &handler{cfg: cfg, deps: deps, keys: newCookieKeys(cfg.CookieSecret)}
 	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {

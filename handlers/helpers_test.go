@@ -172,6 +172,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		Payments:  payments,
 		Webhooks:  orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),
+		Flashes:   handlers.NewFlashManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
 
 		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, false),
 		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),

@@ -39,6 +39,10 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		var problem paymentFlash
+		if kind == "" && h.popShopFlash(c, flashPayment, &problem) && problem.Ref == order.PublicRef {
+			return h.renderPaymentProblem(c, order, problem.Problem)
+		}
 		if kind != "" && !order.Status.Final() {
 			ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 			err := h.deps.Payments.Refresh(ctx, order.ID, 0)
@@ -133,7 +137,7 @@ func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) view
 }
 
 // payOrder handles POST /orders/:ref/pay: continue to the open payment, or start
-// a new one for a failed or expired order.
+// a new one for a failed or expired order; the order's page says what went wrong.
 func (h *handler) payOrder(c echo.Context) error {
 	order, err := h.orderByRef(c)
 	if err != nil {

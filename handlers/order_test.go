@@ -242,9 +242,17 @@ func TestOrchestrateTrouble(t *testing.T) {
 			s := a.newShopper(t)
 			s.addToCart(a.productIDs(t)["enamel-mug"], "1")
 			a.setFaults(t, tc.faults)
-			p := s.checkout("Ada Lovelace", "ada@example.com")
+			var ref, status string
+			posted := s.checkout("Ada Lovelace", "ada@example.com")
+			if err := a.pool.QueryRow(context.Background(), `SELECT public_ref, status FROM orders`).Scan(&ref, &status); err != nil {
+				t.Fatal(err)
+			}
+			if posted.StatusCode != http.StatusSeeOther || posted.Header.Get("Location") != "/orders/"+ref {
+				t.Fatalf("checkout with Orchestrate failing = %d to %q, want 303 to the order's page", posted.StatusCode, posted.Header.Get("Location"))
+			}
+			p := s.get("/orders/" + ref)
 			if p.StatusCode != http.StatusServiceUnavailable {
-				t.Fatalf("checkout with Orchestrate failing = %d, want 503; body %s", p.StatusCode, p.body)
+				t.Fatalf("the order's page after the failed checkout = %d, want 503; body %s", p.StatusCode, p.body)
 			}
 			if got := p.doc.Find("h1").Text(); got != "The payment service is unavailable" {
 				t.Errorf("heading = %q", got)
@@ -255,9 +263,8 @@ func TestOrchestrateTrouble(t *testing.T) {
 			if p.doc.Find("#retry-button").Length() != 1 {
 				t.Error("no Try again button")
 			}
-			var ref, status string
-			if err := a.pool.QueryRow(context.Background(), `SELECT public_ref, status FROM orders`).Scan(&ref, &status); err != nil {
-				t.Fatal(err)
+			if again := s.get("/orders/" + ref); again.StatusCode != http.StatusOK || statusOf(again) != "awaiting_payment" {
+				t.Errorf("the order's page shown again = %d %q, want the order awaiting payment", again.StatusCode, statusOf(again))
 			}
 			if status != "awaiting_payment" {
 				t.Errorf("order status = %q, want awaiting_payment", status)

@@ -29,8 +29,9 @@ func (h *handler) routes(e *echo.Echo) {
 	// handler reads its own bounded body.
 	e.POST("/webhooks/orchestrate", h.webhook)
 
-	// The shop. Forms are small.
-	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf(), h.readCart)
+	// The shop. Forms are small; one that cannot be done redirects to the page
+	// that says why, with a flash (flash.go).
+	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf(), h.readCart, h.loadFlash)
 	shop.GET("/", h.catalog)
 	shop.GET("/cart", h.showCart)
 	shop.POST("/cart/items", h.addToCart)

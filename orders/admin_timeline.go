@@ -126,6 +126,9 @@ func eventTitle(e Event) string {
 	case "attempt":
 		subject = "Payment attempt"
 	case "flag":
+		if e.AttemptID != nil {
+			return "Payment attempt flagged " + e.ToStatus
+		}
 		return "Order flagged " + e.ToStatus
 	}
 	if e.FromStatus == nil {

@@ -146,7 +146,14 @@ func (s *Carts) SetQuantity(ctx context.Context, cartID string, productID int64,
 	if quantity < 0 || quantity > MaxQuantity {
 		return fmt.Errorf("quantity must be between 0 and %d: %w", MaxQuantity, ErrInvalid)
 	}
+	if len(cartID) < 32 {
+		return fmt.Errorf("cart line for product %d: %w", productID, ErrNotFound) // no cart, no line
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// The cart row first, then its line, as every writer of a cart locks them.
+		if err := touchCart(ctx, tx, cartID); err != nil {
+			return err
+		}
 		var tag pgconn.CommandTag
 		var err error
 		if quantity == 0 {
@@ -160,7 +167,7 @@ func (s *Carts) SetQuantity(ctx context.Context, cartID string, productID int64,
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("cart line for product %d: %w", productID, ErrNotFound)
 		}
-		return touchCart(ctx, tx, cartID)
+		return nil
 	})
 }
 

@@ -277,14 +277,12 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 		if err := transitionOrder(ctx, tx, o, StatusPaid, ev); err != nil {
 			return err
 		}
-		// The cart that became this order is bought: empty it, unless the shopper
-		// has changed it since (then it no longer points at this order).
-		if _, err := tx.Exec(ctx, `
-			DELETE FROM cart_items ci USING carts c
-			WHERE ci.cart_id = c.id AND c.order_id = $1`, o.ID); err != nil {
-			return fmt.Errorf("empty the paid cart: %w", err)
+		if o.Status != StatusPaid {
+			return nil
 		}
-		return nil
+		// What the order bought leaves the shopper's cart, however they changed it
+		// since checking out, so it cannot be paid for twice.
+		return removeBought(ctx, tx, o.ID)
 
 	case AttemptFailed, AttemptExpired:
 		if o.Status != StatusAwaitingPayment {
@@ -293,12 +291,13 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 		var otherLive bool
 		if err := tx.QueryRow(ctx, `
 			SELECT EXISTS (SELECT 1 FROM payment_attempts
-			               WHERE order_id = $1 AND id <> $2 AND status IN ('creating', 'open'))`,
+			               WHERE order_id = $1 AND id <> $2 AND status IN ('creating', 'open')
+			                 AND superseded_at IS NULL)`,
 			o.ID, a.ID).Scan(&otherLive); err != nil {
 			return err
 		}
 		if otherLive {
-			return nil // a newer payment is still payable; the order waits for it
+			return nil // a newer payment is offered; the order waits for it
 		}
 		to := StatusFailed
 		if a.Status == AttemptExpired {

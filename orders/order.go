@@ -59,8 +59,11 @@ type Attempt struct {
 	LastError     *string       `db:"last_error"`
 	Applied       bool          `db:"applied"`
 	LastCheckedAt *time.Time    `db:"last_checked_at"`
-	CreatedAt     time.Time     `db:"created_at"`
-	UpdatedAt     time.Time     `db:"updated_at"`
+	// SupersededAt is set when the order's customer changed while this attempt's
+	// payment was live: it is still reconciled, but never offered again.
+	SupersededAt *time.Time `db:"superseded_at"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
 }
 
 // Event is one applied transition in an order's history.
@@ -115,7 +118,7 @@ const orderColumns = `id, number, public_ref, status, currency, total_minor, cus
 	customer_email, refund_needed, created_at, updated_at, paid_at`
 
 const attemptColumns = `id::text, order_id, status, amount_minor, currency, orchestrate_payment_id,
-	payment_link, expires_at, completed_at, last_error, applied, last_checked_at, created_at, updated_at`
+	payment_link, expires_at, completed_at, last_error, applied, last_checked_at, superseded_at, created_at, updated_at`
 
 // ErrEmptyCart is returned by CreateFromCart for a cart with nothing in it.
 var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
@@ -123,10 +126,12 @@ var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
 // CreateFromCart turns the cart into an order in one transaction: prices are read
 // from the catalog, the items are copied, and the cart remembers the order. While
 // the cart is unchanged, a repeated checkout (a double click, a second tab) returns
-// the same payable order instead of a new one. It returns ErrEmptyCart for an
-// empty cart and ErrInvalid for a cart in several currencies.
+// the same payable order instead of a new one, with the customer c now gives (see
+// changeCustomer). It returns ErrEmptyCart for an empty cart and ErrInvalid for a
+// cart in several currencies.
 func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) (*Order, error) {
 	var order *Order
+	reused := false
 	err := inTx(ctx, s.pool, s.metrics, func(tx pgx.Tx) error {
 		// Lock the cart so concurrent checkouts of it queue here and the second
 		// finds the order the first created.
@@ -144,7 +149,7 @@ func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) 
 				return err
 			}
 			if o.Status.Payable() {
-				order = o
+				order, reused = o, true
 				return nil
 			}
 		}
@@ -194,6 +199,11 @@ func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) 
 	})
 	if err != nil {
 		return nil, err
+	}
+	if reused && (order.CustomerName != c.Name || order.CustomerEmail != c.Email) {
+		// Its own transaction, locking the order only after the cart's is over:
+		// reconciliation locks an order before its cart.
+		return s.changeCustomer(ctx, order.ID, c)
 	}
 	return order, nil
 }

@@ -154,7 +154,11 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return p.create(ctx, order, attempt)
+		link, err := p.create(ctx, order, attempt)
+		if errors.Is(err, errSuperseded) {
+			continue // the customer changed meanwhile; go round to the attempt that carries them
+		}
+		return link, err
 	}
 	return "", fmt.Errorf("order %d: no stable payment attempt: %w", orderID, ErrPaymentUnavailable)
 }
@@ -169,11 +173,11 @@ func (p *Payments) orphanedAfter() time.Duration { return p.startTimeout() + 2*t
 
 // attemptsInPlay returns, in one query, the order's creating or open attempt (or
 // nil) and the ids of its attempts whose create outcome is unknown and whose
-// payment has not been found yet.
+// payment has not been found yet; superseded attempts are not in play.
 func (p *Payments) attemptsInPlay(ctx context.Context, orderID int64) (*Attempt, []string, error) {
 	rows, err := p.pool.Query(ctx, `
 		SELECT `+attemptColumns+` FROM payment_attempts
-		WHERE order_id = $1
+		WHERE order_id = $1 AND superseded_at IS NULL
 		  AND (status IN ('creating', 'open') OR (status = 'unknown' AND orchestrate_payment_id IS NULL))`, orderID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("attempts in play: %w", err)
@@ -188,7 +192,7 @@ func (p *Payments) attemptsInPlay(ctx context.Context, orderID int64) (*Attempt,
 		if a.Status == AttemptUnknown {
 			unknown = append(unknown, a.ID)
 		} else {
-			live = a // at most one: payment_attempts_one_open_per_order
+			live = a // at most one: payment_attempts_one_offered_per_order
 		}
 	}
 	return live, unknown, nil
@@ -292,8 +296,12 @@ const (
 	MetadataAttemptID   = "attempt_id"
 )
 
+// errSuperseded: the order's customer changed while its payment was being created.
+var errSuperseded = errors.New("the attempt was superseded")
+
 // create asks Orchestrate for the attempt's payment and records the outcome. The
-// order is the one newAttempt read: only fields that never change are used.
+// order is the one newAttempt read with the attempt: a change of its customer
+// since supersedes the attempt, and create then returns errSuperseded.
 func (p *Payments) create(ctx context.Context, o *Order, a *Attempt) (string, error) {
 	base := p.cfg.PublicURL.String() + "/orders/" + url.PathEscape(o.PublicRef)
 	params := &orchestrate.CreatePaymentParams{
@@ -338,6 +346,9 @@ func (p *Payments) create(ctx context.Context, o *Order, a *Attempt) (string, er
 		// Already paid, failed or expired by the time we stored it (a webhook won the
 		// race); the caller shows the order instead of a link.
 		return "", fmt.Errorf("payment is %s: %w", updated.Attempt.Status, ErrNotPayable)
+	}
+	if updated.Attempt.SupersededAt != nil {
+		return "", fmt.Errorf("attempt %s: %w", a.ID, errSuperseded)
 	}
 	return p.checkLink(&updated.Attempt)
 }

@@ -395,12 +395,23 @@ func TestPagesWorkUnderStrictCSP(t *testing.T) {
 	for name, page := range pages {
 		t.Run(name, func(t *testing.T) {
 			csp := page.Header.Get("Content-Security-Policy")
-			if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe") {
+			if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self'") ||
+				!strings.Contains(csp, "style-src 'self'") || strings.Contains(csp, "unsafe") {
 				t.Errorf("Content-Security-Policy = %q, want a strict policy", csp)
 			}
-			if n := page.Doc.Find("script, style, [style]").Length(); n != 0 {
-				t.Errorf("%d script/style elements or style attributes; the CSP would block them", n)
+			if n := page.Doc.Find("script:not([src]), style, [style]").Length(); n != 0 {
+				t.Errorf("%d inline script/style elements or style attributes; the CSP would block them", n)
 			}
+			if got := page.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store: a page must show the payment as it is now", got)
+			}
+			page.Doc.Find("script[src]").Each(func(_ int, s *goquery.Selection) {
+				src, _ := s.Attr("src")
+				resp, data := e.do(http.MethodGet, src, nil)
+				if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || len(data) == 0 {
+					t.Errorf("script %s: status %d, type %q, %d bytes", src, resp.StatusCode, resp.Header.Get("Content-Type"), len(data))
+				}
+			})
 			page.Doc.Find("*").Each(func(_ int, s *goquery.Selection) {
 				for _, a := range s.Nodes[0].Attr {
 					if strings.HasPrefix(a.Key, "on") {

@@ -12,9 +12,10 @@ import (
 	"strings"
 )
 
-// The pages' templates and stylesheet are embedded so the sandbox is one
-// binary. The pages use no script and no inline style, so they work under
-// the strict Content-Security-Policy the sandbox sends with them.
+// The pages' templates, stylesheet and script are embedded so the sandbox is
+// one binary. The pages use no inline script or style, so they work under the
+// strict Content-Security-Policy the sandbox sends with them; they work without
+// script too, which only reloads a page shown from the back/forward cache.
 var (
 	//go:embed templates/*.html
 	templateFS embed.FS
@@ -52,8 +53,8 @@ func parsePages() (*pages, error) {
 // and a host with an optional port, nothing that could end the directive.
 var originPattern = regexp.MustCompile(`^https?://[A-Za-z0-9.\-]+(:[0-9]+)?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
 
-// contentSecurityPolicy allows the sandbox's own stylesheet and nothing
-// else, with forms posting to the sandbox or to formTargets' origins.
+// contentSecurityPolicy allows the sandbox's own stylesheet and script and
+// nothing else, with forms posting to the sandbox or to formTargets' origins.
 func contentSecurityPolicy(formTargets []string) string {
 	sources := []string{"'self'"}
 	for _, t := range formTargets {
@@ -66,7 +67,7 @@ func contentSecurityPolicy(formTargets []string) string {
 			sources = append(sources, origin)
 		}
 	}
-	return "default-src 'none'; style-src 'self'; img-src 'self'; form-action " +
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action " +
 		strings.Join(sources, " ") + "; frame-ancestors 'none'; base-uri 'none'"
 }
 
@@ -102,7 +103,7 @@ func (s *Server) renderMessage(w http.ResponseWriter, status int, heading, text 
 	s.render(w, status, s.pages.message, messageView{Title: heading, Heading: heading, Text: text})
 }
 
-// staticHandler serves the embedded stylesheet under /static/.
+// staticHandler serves the embedded stylesheet and script under /static/.
 func staticHandler() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static") // "static" is embedded above, so Sub cannot fail.
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))

@@ -65,7 +65,7 @@ func TestContentSecurityPolicyKeepsOnlyPlainOrigins(t *testing.T) {
 		"http://localhost:3000/x",
 		"http://[::1]:8080/y",
 	})
-	want := "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https://shop.example http://localhost:3000 http://[::1]:8080; frame-ancestors 'none'; base-uri 'none'"
+	want := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self' https://shop.example http://localhost:3000 http://[::1]:8080; frame-ancestors 'none'; base-uri 'none'"
 	if got != want {
 		t.Errorf("CSP =\n%s\nwant\n%s", got, want)
 	}
