@@ -57,8 +57,12 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func benchRequest(b *testing.B, path string, cookies ...*http.Cookie) {
+	benchRequestWith(b, httptest.NewRequest(http.MethodGet, path, nil), cookies...)
+}
+
+func benchRequestWith(b *testing.B, req *http.Request, cookies ...*http.Cookie) {
 	h := benchApp()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
+	path := req.URL.Path
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}
@@ -80,6 +84,14 @@ func BenchmarkRequestCatalogFirstVisit(b *testing.B) { benchRequest(b, "/") }
 // A returning shopper, as B3 loads the pages.
 func BenchmarkRequestCatalog(b *testing.B) {
 	benchRequest(b, "/", &http.Cookie{Name: "_csrf", Value: "0123456789abcdef0123456789abcdef"},
+		&http.Cookie{Name: "cart", Value: "0123456789abcdef0123456789abcdef01234567"})
+}
+
+// A returning shopper's browser, which accepts gzip: the page is compressed.
+func BenchmarkRequestCatalogGzip(b *testing.B) {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	benchRequestWith(b, req, &http.Cookie{Name: "_csrf", Value: "0123456789abcdef0123456789abcdef"},
 		&http.Cookie{Name: "cart", Value: "0123456789abcdef0123456789abcdef01234567"})
 }
 
