@@ -82,6 +82,10 @@ func TestStatusFragmentUpdatesCartBadge(t *testing.T) {
 		t.Errorf("a fragment that keeps polling carries %d cart links, want none", n)
 	}
 
+	// No webhook: the poll alone confirms the payment, as it does when
+	// webhooks are late (a webhook's job racing the poll would leave this
+	// poll showing the state it read first).
+	a.setFaults(t, `{"webhooks_disabled": true}`)
 	payOnHostedPage(t, o.link, "4242 4242 4242 4242")
 	if _, err := a.pool.Exec(context.Background(), `UPDATE payment_attempts SET last_checked_at = NULL`); err != nil {
 		t.Fatal(err) // let the poll ask Orchestrate now
@@ -105,6 +109,7 @@ func TestStatusFragmentUpdatesCartBadge(t *testing.T) {
 func TestCancelPageSaysCancelled(t *testing.T) {
 	a := newApp(t)
 	o := a.checkoutOne(t)
+	a.setFaults(t, `{"webhooks_disabled": true}`) // the return page alone reads the cancel
 	cancelOnHostedPage(t, o.link)
 	p := o.get("/orders/" + o.ref + "/cancel")
 	if got := statusOf(p); got != "failed" {
