@@ -69,6 +69,15 @@ type browser struct {
 	problems []string // console errors, CSP violations, failed requests since the last check
 	requests map[network.RequestID]*network.Request
 	docURL   string // the main frame's current document
+	doc      document
+
+	checkedDoc network.RequestID // the last document run through the HTML checker
+}
+
+// document is the response that loaded the main frame's page, when it is ours.
+type document struct {
+	id  network.RequestID
+	url string
 }
 
 // browserOption changes how the browser is set up.
@@ -83,6 +92,7 @@ func phoneViewport(b *browser) { b.phone = true }
 func newBrowser(t *testing.T, a *app, opts ...browserOption) *browser {
 	t.Helper()
 	exe := chromiumPath(t)
+	vnu.require(t)
 	b := &browser{t: t, app: a, origins: []string{a.URL, a.SandboxURL}, requests: map[network.RequestID]*network.Request{}}
 	for _, o := range opts {
 		o(b)
@@ -172,6 +182,9 @@ func (b *browser) onEvent(ev any) {
 		r := ev.Response
 		if !b.ours(r.URL) || isImplicitFavicon(ev.Type, r.URL) {
 			return
+		}
+		if ev.Type == network.ResourceTypeDocument && r.MimeType == "text/html" { // not a download; the pages have no frames
+			b.doc = document{id: ev.RequestID, url: r.URL}
 		}
 		// A page may answer 4xx on purpose (422 for a form with errors, 404 for
 		// an unknown order); the journeys check those. Anything else of ours —
@@ -371,9 +384,7 @@ func (b *browser) path() string {
 }
 
 // checkpoint ends a step: it saves a screenshot as NN-name.png, then checks the
-// page — no console errors, CSP violations or failed requests of ours since the
-// last checkpoint, no serious or critical axe violations, and on a phone nothing
-// wider than the screen. It fails the test at the first broken page.
+// page (see pageProblems). It fails the test at the first broken page.
 func (b *browser) checkpoint(name string) {
 	b.t.Helper()
 	b.mu.Lock()
@@ -388,19 +399,17 @@ func (b *browser) checkpoint(name string) {
 
 // pageProblems returns what is wrong with the page: the console errors, CSP
 // violations and failed requests of ours recorded since it was last called,
-// serious or critical axe violations, and on a phone anything wider than the
-// screen.
+// serious or critical axe violations, errors of the Nu HTML Checker, elements
+// that cover each other, and on a phone anything wider than the screen or cut
+// off at the side.
 func (b *browser) pageProblems() []string {
 	b.t.Helper()
 	var problems []string
 	for _, v := range b.axe() {
 		problems = append(problems, "accessibility: "+v)
 	}
-	if b.phone {
-		if w := eval[float64](b, "measure the page width", `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
-			problems = append(problems, fmt.Sprintf("the page is %.0fpx wider than the phone's screen", w))
-		}
-	}
+	problems = append(problems, b.htmlProblems()...)
+	problems = append(problems, b.layoutProblems()...)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	problems = append(b.problems, problems...)

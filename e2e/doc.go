@@ -4,12 +4,15 @@
 // type, read the page.
 //
 // Every page a journey visits is also checked for JavaScript console errors,
-// Content-Security-Policy violations, failed requests for the app's own assets
-// and serious or critical accessibility violations (axe-core, vendored in
-// testdata). Each step saves a screenshot under test-artifacts/e2e/<TestName>/;
+// Content-Security-Policy violations, failed requests for the app's own assets,
+// serious or critical accessibility violations (axe-core, vendored in
+// testdata), errors of the Nu HTML Checker (vnu, one server per test binary),
+// elements that cover each other, and on a phone anything wider than the
+// screen or cut off at the side. Each step saves a screenshot under test-artifacts/e2e/<TestName>/;
 // a failing test also leaves the page's HTML, the browser console and the app's
 // log there.
 //
-// The tests need TEST_DATABASE_URL (`make test` sets it) and a Chromium: they
-// skip without one, except when CI is set, where a missing browser fails.
+// The tests need TEST_DATABASE_URL (`make test` sets it), a Chromium, and the
+// Nu HTML Checker with Java (scripts/vnu.sh installs it): they skip without
+// one, except when CI is set, where a missing browser or checker fails.
 package e2e

@@ -32,5 +32,6 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: building the app:", err)
 		return 1
 	}
+	defer vnu.stop()
 	return m.Run()
 }

@@ -34,8 +34,8 @@ func (b *browser) adminOrders() []adminOrderRow {
 	return eval[[]adminOrderRow](b, "read the orders table", `[...document.querySelectorAll("#orders tbody tr")].map(tr => ({
 		number: tr.cells[0].textContent.trim(),
 		email: tr.querySelector(".customer .muted").textContent.trim(),
-		status: [...tr.cells[3].querySelector(".badge").classList].find(c => c !== "badge"),
-		total: tr.cells[4].textContent.trim()}))`)
+		status: [...tr.querySelector("td.status .badge").classList].find(c => c !== "badge"),
+		total: tr.querySelector("td.total").textContent.trim()}))`)
 }
 
 // timelineEntry is one entry of the admin's order timeline.
@@ -92,6 +92,48 @@ func TestMerchantJourney(t *testing.T) {
 		t.Fatalf("both shoppers got order %s", shoppers[0].number)
 	}
 	t.Run("merchant", func(t *testing.T) { merchantJourney(t, a, shoppers, shoppers[1]) })
+	t.Run("merchant on a phone", func(t *testing.T) { merchantOnPhone(t, a, shoppers) })
+}
+
+// merchantOnPhone signs in on a 390×844 phone and reads the overview and the
+// orders list: every order's status and total are on the screen, not hidden off
+// to the side of a table that scrolls (the page checks also fail on anything
+// cut off or covered).
+func merchantOnPhone(t *testing.T, a *app, shoppers []*shopper) {
+	b := newBrowser(t, a, phoneViewport)
+	b.open("/admin/login")
+	b.checkpoint("sign-in")
+	b.typeInto("#username", adminUser)
+	b.typeInto("#password", adminPassword)
+	if status := b.click(`form[action="/admin/login"] button[type="submit"]`); status != http.StatusOK {
+		t.Fatalf("signing in: the page answered %d", status)
+	}
+	if got := b.path(); got != "/admin" {
+		t.Fatalf("after signing in the page is %s, want the overview /admin", got)
+	}
+	b.checkpoint("overview")
+	if status := b.click(`.site-nav a[href="/admin/orders"]`); status != http.StatusOK {
+		t.Fatalf("opening the orders list: status %d", status)
+	}
+	b.waitVisible("#totals .total", stepTimeout)
+	b.checkpoint("orders")
+	offScreen := eval[[]string](b, "look for values off the screen", `[...document.querySelectorAll("#orders tbody td")]
+		.filter(td => { const r = td.getBoundingClientRect(); return r.width === 0 || r.left < 0 || r.right > window.innerWidth; })
+		.map(td => td.closest("tr").dataset.number + " " + td.className)`)
+	if len(offScreen) > 0 {
+		t.Errorf("on a phone these cells of the orders list are not on the screen: %v", offScreen)
+	}
+	if rows := b.adminOrders(); len(rows) != len(shoppers) {
+		t.Errorf("the orders list on a phone shows %d orders, want %d: %+v", len(rows), len(shoppers), rows)
+	}
+	if status := b.click(`#orders tbody tr a`); status != http.StatusOK {
+		t.Fatalf("opening an order: status %d", status)
+	}
+	b.checkpoint("order-detail")
+	if status := b.click(`.site-nav a[href="/admin/webhooks"]`); status != http.StatusOK {
+		t.Fatalf("opening the webhook inbox: status %d", status)
+	}
+	b.checkpoint("webhooks")
 }
 
 func merchantJourney(t *testing.T, a *app, shoppers []*shopper, found *shopper) {

@@ -53,6 +53,9 @@ func TestDeclineCancelPayAgain(t *testing.T) {
 	}
 	b.waitStatus("failed")
 	b.checkpoint("cancel-page")
+	if got := b.text("#payment-status .badge"); got != "Payment cancelled" {
+		t.Errorf("the cancel page says %q, want Payment cancelled", got)
+	}
 	if got := b.text("#pay-button"); got != "Pay again" {
 		t.Errorf("the cancel page's button says %q, want Pay again", got)
 	}
@@ -150,6 +153,9 @@ func TestPaidWithoutWebhooks(t *testing.T) {
 		b.waitStatus("awaiting_payment")
 		b.checkpoint("success-confirming")
 		b.do("mark the document", evalVoid(`window.e2eSameDocument = true`))
+		if got := b.text("#cart-link .cart-count"); got != "1" {
+			t.Errorf("the header counts %q items while the payment is open, want 1", got)
+		}
 
 		a.sandboxControl(t, http.MethodPost, "/_sandbox/payments/"+paymentID(link)+"/complete", "")
 		b.waitStatus("paid")
@@ -157,6 +163,8 @@ func TestPaidWithoutWebhooks(t *testing.T) {
 		if !eval[bool](b, "look for the mark", `window.e2eSameDocument === true`) {
 			t.Error("the success page was reloaded; it should have turned to paid by itself")
 		}
+		// The poll that brought paid also emptied the header's cart count.
+		b.poll("the header's cart count to turn to 0", func() bool { return b.text("#cart-link .cart-count") == "0" })
 	})
 
 	// The sandbox really sent nothing.

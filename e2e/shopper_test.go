@@ -96,6 +96,13 @@ func shopperJourney(t *testing.T, b *browser, readme bool) {
 	if got := b.value("#name"); got != "Ada Lovelace" {
 		t.Errorf("the name field holds %q after the error, want the shopper's input kept", got)
 	}
+	// Focus is on the field to fix, under a summary that counts the problem.
+	if got := eval[string](b, "read the focused field", `document.activeElement ? document.activeElement.id : ""`); got != "email" {
+		t.Errorf("after the error the focus is on %q, want the email field", got)
+	}
+	if got := b.text("#error-summary p"); got != "Please fix 1 problem:" {
+		t.Errorf("the error summary says %q, want %q", got, "Please fix 1 problem:")
+	}
 	if got := minorUnits(b.text("#checkout-total")); got != wantTotal {
 		t.Errorf("checkout total = %d cents, want %d", got, wantTotal)
 	}

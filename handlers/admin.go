@@ -136,6 +136,10 @@ func (h *handler) parseListQuery(c echo.Context) (listQuery, error) {
 		}
 		*d.into = t
 	}
+	// To is exclusive (the day after the one chosen), so one day is from == to.
+	if !q.filter.From.IsZero() && !q.filter.To.IsZero() && !q.filter.From.Before(q.filter.To) {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "The from date ("+q.raw.From+") is after the to date ("+q.raw.To+"). Swap them, or clear one.")
+	}
 	if err := q.filter.Validate(); err != nil {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "That filter is not one the list knows.").SetInternal(err)
 	}
@@ -216,7 +220,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 		page.Currencies = append(page.Currencies, views.Option{Value: cur, Label: cur, Selected: q.raw.Currency == cur})
 	}
 	page.Flags = []views.Option{
-		{Value: "", Label: "No flag"},
+		{Value: "", Label: "Any order, flagged or not"},
 		{Value: orders.FlagRefundNeeded, Label: "Refund needed", Selected: q.raw.Flag == orders.FlagRefundNeeded},
 		{Value: orders.FlagStuck, Label: "Stuck payment", Selected: q.raw.Flag == orders.FlagStuck},
 	}

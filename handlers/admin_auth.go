@@ -188,12 +188,17 @@ func (h *handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// adminSignedInKey marks, in the request's context, a request requireAdmin let
+// through.
+const adminSignedInKey = "admin_signed_in"
+
 // requireAdmin lets signed-in admins through. Others are sent to the sign-in page
 // (303, remembering where they were going) or, for the CSV export, answered 401.
 func (h *handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if h.deps.Sessions.GetString(c.Request().Context(), adminSessionKey) != "" {
 			noStore(c)
+			c.Set(adminSignedInKey, true) // for the error page's navigation
 			return next(c)
 		}
 		if strings.HasSuffix(c.Request().URL.Path, ".csv") {
@@ -336,7 +341,7 @@ func (h *handler) signOut(c echo.Context) error {
 // adminLayout is the frame of a signed-in admin page.
 func (h *handler) adminLayout(c echo.Context, title string) views.Layout {
 	l := h.layout(c, title)
-	l.Admin = true
+	l.Admin, l.SignedIn = true, true
 	l.CSRFToken = csrfToken(c)
 	return l
 }

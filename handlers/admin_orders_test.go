@@ -159,7 +159,7 @@ func (s *shopper) listAll(path string) (numbers []string, totals map[string]stri
 // totals fetches the totals the list page loads after itself, as htmx does.
 func (s *shopper) totals(list *page) map[string]string {
 	s.t.Helper()
-	href, ok := list.doc.Find("#totals").Attr("hx-get")
+	href, ok := list.doc.Find("#totals").Attr("data-hx-get")
 	if link, _ := list.doc.Find("#totals-link").Attr("href"); !ok || link != href {
 		s.t.Fatalf("the list loads totals from %q but links to %q", href, link)
 	}

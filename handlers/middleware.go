@@ -156,8 +156,9 @@ func (h *handler) securityHeaders() echo.MiddlewareFunc {
 	}
 }
 
-// static serves the embedded assets. A URL carrying the current version (?v=…)
-// is cached for a year; anything else for five minutes, so a stale link heals.
+// static serves the embedded assets, text files gzipped when the client accepts
+// it. A URL carrying the current version (?v=…) is cached for a year; anything
+// else for five minutes, so a stale link heals.
 func (h *handler) static() echo.HandlerFunc {
 	files := http.StripPrefix("/static/", http.FileServerFS(static.FS))
 	return func(c echo.Context) error {
@@ -169,6 +170,9 @@ func (h *handler) static() echo.HandlerFunc {
 			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			c.Response().Header().Set("Cache-Control", "public, max-age=300")
+		}
+		if serveGzipped(c, name) {
+			return nil
 		}
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil

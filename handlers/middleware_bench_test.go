@@ -58,8 +58,12 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func benchRequest(b *testing.B, path string, cookies ...*http.Cookie) {
+	benchRequestWith(b, httptest.NewRequest(http.MethodGet, path, nil), cookies...)
+}
+
+func benchRequestWith(b *testing.B, req *http.Request, cookies ...*http.Cookie) {
 	h := benchApp()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
+	path := req.URL.Path
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}
@@ -96,3 +100,10 @@ func returningShopper(b *testing.B) []*http.Cookie {
 func BenchmarkRequestCatalog(b *testing.B) { benchRequest(b, "/", returningShopper(b)...) }
 
 func BenchmarkRequestCart(b *testing.B) { benchRequest(b, "/cart", returningShopper(b)...) }
+
+// A returning shopper's browser, which accepts gzip: the page is compressed.
+func BenchmarkRequestCatalogGzip(b *testing.B) {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+	benchRequestWith(b, req, returningShopper(b)...)
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/orchestrate-checkout/checkout/orders"
@@ -94,7 +95,17 @@ func (h *handler) orderStatusFragment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.PaymentStatus(h.orderStatus(c, order, returnKind(c.QueryParam("return")))))
+	status := h.orderStatus(c, order, returnKind(c.QueryParam("return")))
+	if status.Polling {
+		return render(c, http.StatusOK, views.PaymentStatus(status))
+	}
+	// The last poll: a paid order has emptied the cart it came from, so the
+	// header's cart link is sent along and swapped in out of band.
+	n, err := h.deps.Carts.Count(c.Request().Context(), cartID(c))
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templ.Join(views.PaymentStatus(status), views.CartLink(n, true)))
 }
 
 // orderStatus says in words where the order stands, for the page it is shown on.
@@ -116,6 +127,12 @@ func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) view
 	case orders.StatusFailed:
 		s.Tone, s.Heading, s.PayAction = "bad", "Your payment did not go through.", "Pay again"
 		s.Message = "Nothing was charged. You can try again with the same or another card."
+		if kind == "cancel" {
+			// Orchestrate reports a payment cancelled on its page as failed; a
+			// shopper who came back through cancel_url cancelled it.
+			s.Label, s.Heading = "Payment cancelled", "You cancelled the payment."
+			s.Message = "Nothing was charged. You can pay now, or go back to your cart."
+		}
 	case orders.StatusExpired:
 		s.Tone, s.Heading, s.PayAction = "bad", "Your payment link expired.", "Pay again"
 		s.Message = "The time to pay ran out before the payment was completed. Nothing was charged."

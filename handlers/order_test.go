@@ -82,7 +82,7 @@ func TestSuccessPageShowsPaidAfterPayment(t *testing.T) {
 	if got := p.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("order page Cache-Control = %q, want no-store", got)
 	}
-	if _, polling := p.doc.Find("#payment-status").Attr("hx-get"); polling {
+	if _, polling := p.doc.Find("#payment-status").Attr("data-hx-get"); polling {
 		t.Error("a paid order page still polls")
 	}
 	if got := p.doc.Find("#order-total").Text(); got != "$19.99" {
@@ -120,8 +120,8 @@ func TestSuccessPageWithoutPaymentIsNotPaid(t *testing.T) {
 	if got := statusOf(p); got != "awaiting_payment" {
 		t.Errorf("status = %q, want awaiting_payment", got)
 	}
-	if hx, _ := p.doc.Find("#payment-status").Attr("hx-get"); hx != "/orders/"+o.ref+"/status?return=success" {
-		t.Errorf("the page does not poll its status (hx-get %q)", hx)
+	if hx, _ := p.doc.Find("#payment-status").Attr("data-hx-get"); hx != "/orders/"+o.ref+"/status?return=success" {
+		t.Errorf("the page does not poll its status (data-hx-get %q)", hx)
 	}
 	if !strings.Contains(p.doc.Find("#payment-status").Text(), "Confirming your payment") {
 		t.Errorf("status text = %q", p.doc.Find("#payment-status").Text())
@@ -139,7 +139,7 @@ func TestSuccessPageWithoutPaymentIsNotPaid(t *testing.T) {
 	if got := statusOf(frag); got != "paid" {
 		t.Errorf("status fragment after paying = %q, want paid", got)
 	}
-	if _, polling := frag.doc.Find("#payment-status").Attr("hx-trigger"); polling {
+	if _, polling := frag.doc.Find("#payment-status").Attr("data-hx-trigger"); polling {
 		t.Error("the final fragment keeps polling")
 	}
 }

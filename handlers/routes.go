@@ -13,6 +13,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: 308}))
 	e.Use(
 		middleware.RequestID(),
+		h.compress(),
 		h.logRequests(),
 		h.recordMetrics(),
 		middleware.Recover(),

@@ -8,4 +8,7 @@ type ErrorPage struct {
 	Message string
 	// RequestID lets a shopper quote the failing request to support.
 	RequestID string
+	// BackURL and BackLabel lead back to where the reader was: the shop or the admin.
+	BackURL   string
+	BackLabel string
 }
