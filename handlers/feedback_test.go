@@ -29,8 +29,11 @@ func TestCheckoutErrorSummary(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := s.checkout(tc.fullName, tc.email)
-			if p.StatusCode != http.StatusUnprocessableEntity {
-				t.Fatalf("checkout = %d, want 422", p.StatusCode)
+			if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/checkout" {
+				t.Fatalf("checkout = %d to %q, want 303 to /checkout", p.StatusCode, p.Header.Get("Location"))
+			}
+			if p = s.get("/checkout"); p.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("the checkout page after a refused checkout = %d, want 422", p.StatusCode)
 			}
 			summary := p.doc.Find("#error-summary")
 			if role, _ := summary.Attr("role"); role != "alert" {
