@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/orchestrate-checkout/checkout/orders"
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
@@ -218,6 +219,7 @@ type signInForm struct {
 const (
 	msgBadCredentials = "That username and password do not match. Check them and try again."
 	msgMissing        = "Enter your username and password."
+	msgUsernameText   = "Your username contains a character that is not allowed (shown as �)."
 )
 
 // showSignIn handles GET /admin/login.
@@ -256,9 +258,14 @@ func (h *handler) signIn(c echo.Context) error {
 	if f.Username == "" || f.Password == "" {
 		return h.renderSignIn(c, http.StatusUnprocessableEntity, f, msgMissing)
 	}
+	if orders.CheckText(f.Username) != nil {
+		// No one's username; refused before the throttle stores it as a key.
+		f.Username = orders.MarkRefused(f.Username)
+		return h.renderSignIn(c, http.StatusUnprocessableEntity, f, msgUsernameText)
+	}
 	user := strings.ToLower(f.Username)
 	if len(user) > 100 {
-		user = user[:100]
+		user = strings.ToValidUTF8(user[:100], "") // not a rune cut in half
 	}
 	keys := []string{"ip:" + c.RealIP(), "user:" + user}
 	wait, err := h.deps.Throttle.Locked(ctx, keys...)

@@ -141,7 +141,7 @@ func (h *handler) updateCartLine(c echo.Context) error {
 		return h.renderCart(c, http.StatusUnprocessableEntity, views.CartPage{
 			Error:          fmt.Sprintf("Enter a quantity from 0 to %d (0 removes the item).", orders.MaxQuantity),
 			ErrorProductID: productID,
-			ErrorQuantity:  raw,
+			ErrorQuantity:  orders.MarkRefused(raw),
 		})
 	}
 	return h.setQuantity(c, productID, qty)
