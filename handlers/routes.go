@@ -11,7 +11,7 @@ import (
 func (h *handler) routes(e *echo.Echo) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: 308}))
 	e.Use(
-		middleware.RequestID(),
+		requestID(),
 		h.logRequests(),
 		h.recordMetrics(),
 		middleware.Recover(),
