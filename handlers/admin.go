@@ -91,6 +91,12 @@ func ordersURL(q url.Values) string {
 	return "/admin/orders?" + q.Encode()
 }
 
+// Messages for a search term or filter that orders.CheckText refuses.
+const (
+	msgBadSearchText = "The search contains a character that cannot be searched for: a control, invisible or formatting character, or bytes that are not text."
+	msgBadFilterText = "The filter contains a character that cannot be searched for: a control, invisible or formatting character, or bytes that are not text."
+)
+
 // listQuery is the orders list's filter as it arrives in the URL, and parsed.
 type listQuery struct {
 	raw    views.AdminOrdersFilter
@@ -140,7 +146,9 @@ func (h *handler) parseListQuery(c echo.Context) (listQuery, error) {
 	if !q.filter.From.IsZero() && !q.filter.To.IsZero() && !q.filter.From.Before(q.filter.To) {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "The from date ("+q.raw.From+") is after the to date ("+q.raw.To+"). Swap them, or clear one.")
 	}
-	if err := q.filter.Validate(); err != nil {
+	if err := q.filter.Validate(); errors.Is(err, orders.ErrBadText) {
+		return q, echo.NewHTTPError(http.StatusBadRequest, msgBadSearchText).SetInternal(err)
+	} else if err != nil {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "That filter is not one the list knows.").SetInternal(err)
 	}
 	return q, nil
@@ -434,6 +442,9 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 	}
 	const limit = 100
 	list, err := h.deps.AdminOrders.WebhookList(ctx, f, limit+1)
+	if errors.Is(err, orders.ErrBadText) {
+		return echo.NewHTTPError(http.StatusBadRequest, msgBadFilterText).SetInternal(err)
+	}
 	if errors.Is(err, orders.ErrInvalid) {
 		return echo.NewHTTPError(http.StatusBadRequest, "That filter is not one the inbox knows.").SetInternal(err)
 	}

@@ -243,6 +243,7 @@ type signInForm struct {
 const (
 	msgBadCredentials = "That username and password do not match. Check them and try again."
 	msgMissing        = "Enter your username and password."
+	msgUsernameText   = "Your username contains a character that is not allowed (shown as �)."
 )
 
 // showSignIn handles GET /admin/login.
@@ -281,6 +282,11 @@ func (h *handler) signIn(c echo.Context) error {
 	}
 	if f.Username == "" || f.Password == "" {
 		return h.renderSignIn(c, http.StatusUnprocessableEntity, f, msgMissing)
+	}
+	if orders.CheckText(f.Username) != nil {
+		// No one's username; refused before the throttle counts it.
+		f.Username = orders.MarkRefused(f.Username)
+		return h.renderSignIn(c, http.StatusUnprocessableEntity, f, msgUsernameText)
 	}
 	attempt, err := h.deps.Throttle.Attempt(ctx, c.RealIP(), f.Username)
 	if err != nil {

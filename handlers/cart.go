@@ -165,7 +165,7 @@ func (h *handler) updateCartLine(c echo.Context) error {
 		return h.rejectCartChange(c, cartFlash{
 			Error:     fmt.Sprintf("Enter a quantity from 0 to %d (0 removes the item).", orders.MaxQuantity),
 			ProductID: productID,
-			Quantity:  clip(raw),
+			Quantity:  clip(orders.MarkRefused(raw)),
 		})
 	}
 	return h.setQuantity(c, productID, qty)

@@ -34,24 +34,49 @@ type checkoutForm struct {
 	Email string
 }
 
-// Validate returns a message per invalid field; an empty map means valid.
-func (f *checkoutForm) Validate() map[string]string {
+// Messages for a field holding a character orders.CheckText refuses. They are
+// refused rather than stripped: an invisible character removed unseen would
+// store something other than what the shopper saw.
+const (
+	msgNameText  = "Your name contains a character we cannot accept: a control, invisible or formatting character (shown as �). Remove it and try again."
+	msgEmailText = "Your email address contains a control, invisible or formatting character (shown as �). Remove it and try again."
+)
+
+// Validate returns the customer as the order stores it (orders.CleanName and
+// orders.NormalizeEmail), or a message per invalid field. A field refused for a
+// character it holds keeps what was typed with that character shown as U+FFFD,
+// so the form shows the shopper where it is.
+func (f *checkoutForm) Validate() (orders.Customer, map[string]string) {
+	var cust orders.Customer
 	errs := map[string]string{}
-	switch n := utf8.RuneCountInString(f.Name); {
-	case n == 0:
+	name, err := orders.CleanName(f.Name)
+	switch {
+	case f.Name == "":
 		errs["name"] = "Enter your name."
-	case n > 100:
+	case errors.Is(err, orders.ErrBadText):
+		errs["name"] = msgNameText
+		f.Name = orders.MarkRefused(f.Name)
+	case err != nil:
+		errs["name"] = "Enter your name."
+	case utf8.RuneCountInString(name) > 100:
 		errs["name"] = "Your name must be 100 characters or fewer."
 	}
+	email, err := orders.NormalizeEmail(f.Email)
 	switch {
 	case f.Email == "":
 		errs["email"] = "Enter your email address."
+	case errors.Is(err, orders.ErrBadText):
+		errs["email"] = msgEmailText
+		f.Email = orders.MarkRefused(f.Email)
 	case len(f.Email) > 254:
 		errs["email"] = "Your email address must be 254 characters or fewer."
-	case !orders.ValidEmail(f.Email):
+	case err != nil:
 		errs["email"] = "Enter an email address like name@example.com."
 	}
-	return errs
+	if len(errs) == 0 {
+		cust = orders.Customer{Name: name, Email: email}
+	}
+	return cust, errs
 }
 
 // showCheckout handles GET /checkout: the empty form, or (422) a rejected one
@@ -97,7 +122,8 @@ func (h *handler) checkout(c echo.Context) error {
 		Name:  strings.TrimSpace(c.FormValue("name")),
 		Email: strings.TrimSpace(c.FormValue("email")),
 	}
-	if errs := form.Validate(); len(errs) > 0 {
+	customer, errs := form.Validate()
+	if len(errs) > 0 {
 		kept := checkoutForm{Name: clip(form.Name), Email: clip(form.Email)}
 		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: errs}); err != nil {
 			return err
@@ -108,7 +134,7 @@ func (h *handler) checkout(c echo.Context) error {
 	if id == "" {
 		return c.Redirect(http.StatusSeeOther, "/cart")
 	}
-	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, orders.Customer{Name: form.Name, Email: form.Email})
+	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, customer)
 	if errors.Is(err, orders.ErrInvalid) {
 		return c.Redirect(http.StatusSeeOther, "/cart") // emptied or changed in another tab
 	}

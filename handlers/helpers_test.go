@@ -45,13 +45,13 @@ const (
 	testCookieSecret  = "cookie-secret-of-the-handler-tests"
 )
 
-func newApp(t *testing.T) *app {
+func newApp(t testing.TB) *app {
 	t.Helper()
 	db := testdb.New(t)
 	return newAppWithPool(t, db.Pool)
 }
 
-func newAppWithPool(t *testing.T, pool *pgxpool.Pool) *app {
+func newAppWithPool(t testing.TB, pool *pgxpool.Pool) *app {
 	t.Helper()
 	return newAppWith(t, pool, appOptions{})
 }
@@ -74,7 +74,7 @@ type appOptions struct {
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
 // to it.
-func newAppWith(t *testing.T, pool *pgxpool.Pool, opts appOptions) *app {
+func newAppWith(t testing.TB, pool *pgxpool.Pool, opts appOptions) *app {
 	t.Helper()
 	sb := startSandbox(t, opts)
 	a := newInstance(t, pool, sb, opts)
@@ -90,7 +90,7 @@ type testSandbox struct {
 	sb  *sandbox.Server
 }
 
-func startSandbox(t *testing.T, opts appOptions) *testSandbox {
+func startSandbox(t testing.TB, opts appOptions) *testSandbox {
 	t.Helper()
 	// The sandbox needs its own URL before it can build payment links.
 	var sbHandler http.Handler
@@ -111,7 +111,7 @@ func startSandbox(t *testing.T, opts appOptions) *testSandbox {
 
 // newInstance is one instance of the app — payments, River workers and the Echo
 // routes — over pool, talking to the sandbox sb. Several may share a database.
-func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOptions) *app {
+func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOptions) *app {
 	t.Helper()
 	client, err := orchestrate.NewClient(sb.srv.URL, testAPIKey, orchestrate.WithRetry(2, time.Millisecond, 10*time.Millisecond))
 	if err != nil {
@@ -184,7 +184,7 @@ func newInstance(t *testing.T, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 }
 
 // readiness is the app's readiness check over pool, as main builds it.
-func readiness(t *testing.T, pool *pgxpool.Pool) handlers.Readiness {
+func readiness(t testing.TB, pool *pgxpool.Pool) handlers.Readiness {
 	t.Helper()
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	t.Cleanup(func() { sqlDB.Close() })
@@ -195,7 +195,7 @@ func readiness(t *testing.T, pool *pgxpool.Pool) handlers.Readiness {
 	return migrations.NewReadiness(pool, provider)
 }
 
-func mustURL(t *testing.T, s string) *url.URL {
+func mustURL(t testing.TB, s string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(s)
 	if err != nil {

@@ -12,7 +12,7 @@ func (h *handler) routes(e *echo.Echo) {
 	e.OnAddRouteHandler = headWithGet(e) // every GET route answers HEAD too
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: 308}))
 	e.Use(
-		middleware.RequestID(),
+		requestID(),
 		h.compress(),
 		h.logRequests(),
 		h.recordMetrics(),

@@ -27,7 +27,7 @@ type shopper struct {
 var serverMu sync.Mutex
 
 // server returns the app served over HTTP, started on first use.
-func (a *app) server(t *testing.T) *httptest.Server {
+func (a *app) server(t testing.TB) *httptest.Server {
 	t.Helper()
 	serverMu.Lock()
 	defer serverMu.Unlock()

@@ -52,8 +52,12 @@ type Filter struct {
 	Query string
 }
 
-// Validate returns ErrInvalid for a status, currency or flag the admin does not know.
+// Validate returns ErrInvalid for a status, currency or flag the admin does not
+// know, and ErrBadText for a query CheckText refuses.
 func (f Filter) Validate() error {
+	if err := CheckText(f.Query); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
 		return fmt.Errorf("status %q: %w", f.Status, ErrInvalid)
 	}

@@ -170,10 +170,27 @@ type WebhookFilter struct {
 // WebhookResults are the values WebhookFilter.Result accepts besides "".
 var WebhookResults = []string{"applied", "unchanged", "unknown_payment", "invalid", "pending", "error"}
 
+// Validate returns ErrInvalid for a result the inbox does not know, and
+// ErrBadText for a type or payment id CheckText refuses.
+func (f WebhookFilter) Validate() error {
+	if f.Result != "" && !slices.Contains(WebhookResults, f.Result) {
+		return fmt.Errorf("webhook result %q: %w", f.Result, ErrInvalid)
+	}
+	for _, s := range []string{f.Type, f.PaymentID} {
+		if err := CheckText(s); err != nil {
+			return fmt.Errorf("webhook filter: %w", err)
+		}
+	}
+	return nil
+}
+
 // WebhookList returns up to limit deliveries f selects, newest first, each with
-// the order its payment belongs to when we know it. It returns ErrInvalid for an
-// unknown result filter.
+// the order its payment belongs to when we know it. It returns f.Validate's
+// error for a filter it refuses.
 func (s *Orders) WebhookList(ctx context.Context, f WebhookFilter, limit int) ([]WebhookDelivery, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
@@ -192,9 +209,6 @@ func (s *Orders) WebhookList(ctx context.Context, f WebhookFilter, limit int) ([
 	case "error":
 		conds = append(conds, "w.error IS NOT NULL")
 	default:
-		if !slices.Contains(WebhookResults, f.Result) {
-			return nil, fmt.Errorf("webhook result %q: %w", f.Result, ErrInvalid)
-		}
 		conds = append(conds, "w.result = "+args.add(f.Result))
 	}
 	if f.Before > 0 {

@@ -216,9 +216,22 @@ func (s *Orders) ByRef(ctx context.Context, ref string) (*Order, error) {
 	return scanOrder(s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE public_ref = $1`, ref))
 }
 
-// validRef reports whether ref could be a public reference; a guess of the wrong
-// length is not worth a query.
-func validRef(ref string) bool { return len(ref) >= 22 && len(ref) <= 64 }
+// validRef reports whether ref could be a public reference: 22 to 64 characters
+// of randomToken's URL-safe alphabet. Anything else is not worth a query, and a
+// NUL or a byte that is not UTF-8 would have PostgreSQL refuse the query.
+func validRef(ref string) bool {
+	if len(ref) < 22 || len(ref) > 64 {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		switch c := ref[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ByID returns the order with the given id, or ErrNotFound.
 func (s *Orders) ByID(ctx context.Context, id int64) (*Order, error) {
