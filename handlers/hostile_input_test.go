@@ -283,3 +283,29 @@ func (s *shopper) followRefused(t *testing.T, p *page, location string) *page {
 	}
 	return p
 }
+
+// TestCheckoutStoresNormalisedCustomer checks that the order, and the payment
+// created at Orchestrate, hold the name and email as the validators normalise
+// them: spaces collapsed, full-width forms folded, the email's domain in lower
+// case and its mailbox as typed.
+func TestCheckoutStoresNormalisedCustomer(t *testing.T) {
+	a := newApp(t)
+	s := a.newShopper(t)
+	s.addToCart(a.productIDs(t)["enamel-mug"], "1")
+	p := s.checkout("Ａｄａ\u00a0  Lovelace", "Ada.Lovelace＠Ｅｘａｍｐｌｅ．ＣＯＭ")
+	if p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("checkout = %d, want 303; body %s", p.StatusCode, p.body)
+	}
+	const wantName, wantEmail = "Ada Lovelace", "Ada.Lovelace@example.com"
+	var name, email string
+	if err := a.pool.QueryRow(context.Background(), `SELECT customer_name, customer_email FROM orders`).Scan(&name, &email); err != nil {
+		t.Fatal(err)
+	}
+	if name != wantName || email != wantEmail {
+		t.Errorf("order customer = %q <%s>, want %q <%s>", name, email, wantName, wantEmail)
+	}
+	pays := a.payments(t)
+	if len(pays) != 1 || pays[0].Customer.Name != wantName || pays[0].Customer.Email != wantEmail {
+		t.Errorf("Orchestrate payments = %+v, want one for %q <%s>", pays, wantName, wantEmail)
+	}
+}
