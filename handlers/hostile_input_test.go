@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -307,5 +308,23 @@ func TestCheckoutStoresNormalisedCustomer(t *testing.T) {
 	pays := a.payments(t)
 	if len(pays) != 1 || pays[0].Customer.Name != wantName || pays[0].Customer.Email != wantEmail {
 		t.Errorf("Orchestrate payments = %+v, want one for %q <%s>", pays, wantName, wantEmail)
+	}
+}
+
+// TestAdminIsolatesStoredNames: a name stored before the checkout refused
+// direction overrides cannot reverse the text around it in the admin; each
+// customer's name and email are rendered inside their own <bdi>.
+func TestAdminIsolatesStoredNames(t *testing.T) {
+	a := newApp(t)
+	const name = "Ada \u202egnp.exe"
+	id, _ := a.insertOrder(t, name, "ada@example.com", "paid", "USD", time.Now().Add(-time.Hour), "pay_legacy")
+	admin := a.newAdmin(t)
+	list := admin.get("/admin/orders")
+	if got := list.doc.Find("td.customer bdi").First().Text(); got != name {
+		t.Errorf("the list's customer cell isolates %q, want %q", got, name)
+	}
+	detail := admin.get(fmt.Sprintf("/admin/orders/%d", id))
+	if got := detail.doc.Find("#customer dd bdi").First().Text(); got != name {
+		t.Errorf("the order page isolates %q, want %q", got, name)
 	}
 }
