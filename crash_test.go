@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
@@ -29,31 +26,13 @@ import (
 // moments of a payment, then restart it and check that every order converges to
 // the sandbox's truth with no payment lost and none created twice.
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
+// appBinary is built by the first crash test and removed by TestMain.
+var appBinary apptest.Binary
 
-// appBinary builds the app once per test run.
-func appBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "checkout-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "checkout")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
+func TestMain(m *testing.M) {
+	code := m.Run()
+	appBinary.Remove()
+	os.Exit(code)
 }
 
 // holdingProxy stands between the app and the sandbox. Armed, it holds one kind
@@ -117,9 +96,8 @@ type crashEnv struct {
 	proxy    *holdingProxy
 	proxyURL string
 	appURL   string
-	env      []string
-	cmd      *exec.Cmd
-	log      *os.File
+	opts     apptest.Options
+	app      *apptest.Instance // nil until the first start
 }
 
 const crashAPIKey, crashSecret = "sk_crash_test", "whsec_crash_test"
@@ -127,8 +105,8 @@ const crashAPIKey, crashSecret = "sk_crash_test", "whsec_crash_test"
 func newCrashEnv(t *testing.T) *crashEnv {
 	t.Helper()
 	db := testdb.New(t)
-	port := freePort(t)
-	c := &crashEnv{t: t, pool: db.Pool, appURL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	addr := apptest.FreeAddr(t)
+	c := &crashEnv{t: t, pool: db.Pool, appURL: "http://" + addr}
 
 	c.proxy = &holdingProxy{held: make(chan string, 1)}
 	proxySrv := httptest.NewServer(c.proxy)
@@ -152,72 +130,39 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	go func() { defer close(done); _ = sb.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	c.env = append(os.Environ(),
-		"APP_ENV=development",
-		"ADDR=127.0.0.1:"+fmt.Sprint(port),
-		// Several apps run at once and none of these tests scrapes; a shopper's
-		// cookies outlive a restart, as with a COOKIE_SECRET in production.
-		"METRICS_ADDR=off",
+	c.opts = apptest.Options{DatabaseURL: db.URL, Addr: addr, Env: []string{
+		// A shopper's cookies outlive a restart, as with a COOKIE_SECRET in production.
 		"COOKIE_SECRET=cookie-secret-of-the-crash-tests-0123",
-		"PUBLIC_URL="+c.appURL,
-		"DATABASE_URL="+db.URL,
-		"ORCHESTRATE_API_KEY="+crashAPIKey,
-		"ORCHESTRATE_BASE_URL="+proxySrv.URL,
-		"ORCHESTRATE_WEBHOOK_SECRET="+crashSecret,
+		"ORCHESTRATE_API_KEY=" + crashAPIKey,
+		"ORCHESTRATE_BASE_URL=" + proxySrv.URL,
+		"ORCHESTRATE_WEBHOOK_SECRET=" + crashSecret,
 		"ORCHESTRATE_CREATE_TIMEOUT=2s",
 		"SWEEP_INTERVAL=1s",
 		"JOB_RESCUE_AFTER=5s",
 		"LOG_LEVEL=debug",
-	)
-	c.log, err = os.CreateTemp("", "checkout-log-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(c.log.Name())
-			t.Logf("app log:\n%s", b)
-		}
-		c.log.Close()
-		os.Remove(c.log.Name())
-	})
+	}}
 	return c
 }
 
-// start runs the app and waits until it is ready.
+// start runs the app, or runs it again on the same port and database after a
+// kill, and waits until it is ready.
 func (c *crashEnv) start() {
 	c.t.Helper()
-	c.cmd = exec.Command(appBinary(c.t))
-	c.cmd.Env = c.env
-	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatal(err)
+	if c.app == nil {
+		c.app = apptest.Start(c.t, &appBinary, c.opts)
+		return
 	}
-	cmd := c.cmd
-	c.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(c.appURL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("the app did not become ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := c.app.Restart(context.Background()); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
 // kill sends SIGKILL: no shutdown, no deferred work, exactly as a crash.
 func (c *crashEnv) kill() {
 	c.t.Helper()
-	if err := c.cmd.Process.Kill(); err != nil {
+	if err := c.app.Kill(); err != nil {
 		c.t.Fatal(err)
 	}
-	_ = c.cmd.Wait()
 }
 
 func (c *crashEnv) count(query string, args ...any) int {
@@ -441,14 +386,4 @@ func TestKilledAfterWebhookStored(t *testing.T) {
 	if n := len(c.sandboxPayments()); n != 1 {
 		t.Errorf("sandbox holds %d payments, want 1", n)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 )
 
@@ -31,17 +31,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// freeAddr returns a loopback address with a port nobody listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitFor polls url until it answers want or the deadline passes.
@@ -70,12 +59,12 @@ func waitFor(t *testing.T, url string, want int, errc <-chan error) {
 // database, serves the catalog, and returns nil once its context is cancelled.
 func TestRunServesAndShutsDown(t *testing.T) {
 	db := testdb.NewEmpty(t)
-	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	addr, metricsAddr := apptest.FreeAddr(t), apptest.FreeAddr(t)
 	getenv := env(map[string]string{
 		"DATABASE_URL": db.URL,
 		"ADDR":         addr,
 		"PUBLIC_URL":   "http://" + addr,
-		"SANDBOX_ADDR": freeAddr(t),
+		"SANDBOX_ADDR": apptest.FreeAddr(t),
 		"METRICS_ADDR": metricsAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())

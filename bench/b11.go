@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 )
 
 // rssLimit is issue #8's memory target.
@@ -18,9 +20,9 @@ func runB11(ctx context.Context, e *env) ([]Row, error) {
 	}
 	loads := []struct {
 		name string
-		run  func(in *instance) error
+		run  func(in *apptest.Instance) error
 	}{
-		{"B3 load (GET / and GET /cart, closed loop)", func(in *instance) error {
+		{"B3 load (GET / and GET /cart, closed loop)", func(in *apptest.Instance) error {
 			cookies, err := e.shopperCookies(ctx, &app{URL: in.URL, Catalog: a.Catalog, Carts: a.Carts})
 			if err != nil {
 				return err
@@ -34,7 +36,7 @@ func runB11(ctx context.Context, e *env) ([]Row, error) {
 			}
 			return nil
 		}},
-		{"B5 load (unique webhooks, 1/8/32 senders)", func(in *instance) error {
+		{"B5 load (unique webhooks, 1/8/32 senders)", func(in *apptest.Instance) error {
 			for range e.opts.runs {
 				for _, n := range senders {
 					if err := closedLoop(ctx, webhookTargeter([]string{in.URL + "/webhooks/orchestrate"}, 1), n, e.opts.dur).check("webhooks"); err != nil {
@@ -52,8 +54,8 @@ func runB11(ctx context.Context, e *env) ([]Row, error) {
 			return nil, err
 		}
 		err = l.run(in)
-		peak, rerr := in.PeakRSS()
-		in.Stop()
+		peak, rerr := peakRSS(in)
+		in.Close()
 		if err != nil {
 			return nil, err
 		}

@@ -32,12 +32,12 @@ func runB11CSV(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer in.Stop()
+	defer in.Close()
 	cookies, err := adminSignIn(ctx, in.URL)
 	if err != nil {
 		return nil, err
 	}
-	before, err := in.PeakRSS()
+	before, err := peakRSS(in)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func runB11CSV(ctx context.Context, e *env) ([]Row, error) {
 		return nil, err
 	}
 	took := time.Since(t0)
-	peak, err := in.PeakRSS()
+	peak, err := peakRSS(in)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -29,10 +30,10 @@ func runB12(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ins []*instance
+	var ins []*apptest.Instance
 	defer func() {
 		for _, in := range ins {
-			in.Stop()
+			in.Close()
 		}
 	}()
 	for range 3 {

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 	"github.com/orchestrate-checkout/checkout/migrations"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
@@ -49,7 +50,7 @@ type env struct {
 	base    *app            // the in-process app with a 0 ms sandbox, built on first use
 	bareRPS float64         // B1's bare hello req/s, reused by B4 when B1 ran
 	b5      map[int]float64 // B5's req/s by senders, for B6 and B12
-	binary  string          // the app binary, built on first use
+	binary  apptest.Binary  // the app binary, built on first use
 }
 
 func (e *env) logf(format string, args ...any) {
@@ -107,6 +108,7 @@ func (e *env) Close() {
 		e.closers[i]()
 	}
 	e.pool.Close()
+	e.binary.Remove()
 }
 
 // serveHTTP serves h on a fresh loopback port like main.serve does and returns

@@ -1,21 +1,16 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 )
 
@@ -36,7 +31,6 @@ type app struct {
 	SandboxURL string // the sandbox's public URL (hosted pages, dashboard)
 	DB         *testdb.DB
 	Artifacts  string // test-artifacts/e2e/<TestName>: screenshots, app.log, …
-	logPath    string
 	testName   string // the test that started the app
 }
 
@@ -50,96 +44,24 @@ func startApp(t *testing.T, env ...string) *app {
 	t.Helper()
 	db := testdb.New(t)
 	artifacts := artifactsDir(t)
-	shopAddr, sandboxAddr := freeAddr(t), freeAddr(t)
-	a := &app{
-		URL:        "http://" + shopAddr,
-		SandboxURL: "http://" + sandboxAddr,
-		DB:         db,
-		Artifacts:  artifacts,
-		logPath:    filepath.Join(artifacts, "app.log"),
-		testName:   t.Name(),
-	}
-
-	logFile, err := os.Create(a.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(appBinary)
-	// Only what the app needs, so a developer's own DATABASE_URL or
-	// ORCHESTRATE_API_KEY never leaks into a test.
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + os.Getenv("HOME"),
-		"APP_ENV=development",
-		"ADDR=" + shopAddr,
-		"METRICS_ADDR=off", // several apps run at once; the browser never scrapes
-		"PUBLIC_URL=" + a.URL,
-		"DATABASE_URL=" + db.URL,
-		"DATABASE_MAX_CONNS=10",
-		"ORCHESTRATE_API_KEY=",
-		"SANDBOX_ADDR=" + sandboxAddr,
-		"SANDBOX_PUBLIC_URL=" + a.SandboxURL,
-		"ADMIN_USERNAME=" + adminUser,
-		"ADMIN_PASSWORD=" + adminPassword,
-		"LOG_LEVEL=info",
-		"SHUTDOWN_TIMEOUT=3s",
-	}, env...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		t.Fatalf("starting the app: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	t.Cleanup(func() {
-		// SIGTERM first: the app shuts down gracefully (and lets go of its
-		// database before testdb drops it); kill it if it hangs.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Error("the app did not stop within 10s of SIGTERM; killed it")
-		}
-		logFile.Close()
-		if t.Failed() {
-			t.Logf("app log (%s):\n%s", a.logPath, tailFile(a.logPath, 300))
-		}
+	sandboxAddr := apptest.FreeAddr(t)
+	a := &app{SandboxURL: "http://" + sandboxAddr, DB: db, Artifacts: artifacts, testName: t.Name()}
+	in := apptest.Start(t, &appBinary, apptest.Options{
+		DatabaseURL: db.URL,
+		LogPath:     filepath.Join(artifacts, "app.log"),
+		Env: append([]string{
+			"DATABASE_MAX_CONNS=10",
+			"ORCHESTRATE_API_KEY=",
+			"SANDBOX_ADDR=" + sandboxAddr,
+			"SANDBOX_PUBLIC_URL=" + a.SandboxURL,
+			"ADMIN_USERNAME=" + adminUser,
+			"ADMIN_PASSWORD=" + adminPassword,
+			"LOG_LEVEL=info",
+			"SHUTDOWN_TIMEOUT=3s",
+		}, env...),
 	})
-
-	if err := waitReady(a.URL+"/readyz", exited, 60*time.Second); err != nil {
-		t.Fatalf("the app did not become ready: %v\napp log:\n%s", err, tailFile(a.logPath, 100))
-	}
+	a.URL = in.URL
 	return a
-}
-
-// waitReady polls url until it answers 200, the process exits or timeout passes.
-func waitReady(url string, exited <-chan error, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body) //nolint:errcheck // only the status matters
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("GET %s = %d", url, resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s: %w", timeout, err)
-		}
-		select {
-		case werr := <-exited:
-			return fmt.Errorf("the app exited: %v", werr)
-		case <-tick.C:
-		}
-	}
 }
 
 // sandboxControl calls one of the sandbox's operator endpoints (fault knobs,
@@ -169,17 +91,6 @@ func (a *app) sandboxControl(t *testing.T, method, path, body string) string {
 	return string(b)
 }
 
-// freeAddr returns a loopback address with a port nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // artifactsDir returns test-artifacts/e2e/<TestName> at the module root, emptied
 // of what an earlier run left.
 func artifactsDir(t *testing.T) string {
@@ -196,29 +107,4 @@ func artifactsDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return abs
-}
-
-// tailFile returns the last n lines of the file at path.
-func tailFile(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > 2*n {
-			lines = lines[len(lines)-n:]
-		}
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
-		lines = append(lines, fmt.Sprintf("(reading the log: %v)", err))
-	}
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("… (the first lines are in %s)", path)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
 }

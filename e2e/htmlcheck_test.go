@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 )
 
 // vnuVersion is the Nu HTML Checker the tests run, from the npm package
@@ -69,13 +70,11 @@ func (v *htmlChecker) start() {
 			v.fail(err)
 			return
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		port, err := apptest.FreePort()
 		if err != nil {
 			v.fail(err)
 			return
 		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
 		v.url = fmt.Sprintf("http://127.0.0.1:%d/", port)
 		v.cmd = exec.Command(java, "-Xmx1g", "-Dnu.validator.servlet.bind-address=127.0.0.1",
 			"-cp", jar, "nu.validator.servlet.Main", fmt.Sprint(port))
@@ -85,10 +84,10 @@ func (v *htmlChecker) start() {
 			v.fail(fmt.Errorf("starting the Nu HTML Checker: %w", err))
 			return
 		}
-		exited := make(chan error, 1)
-		go func() { exited <- v.cmd.Wait() }()
+		exited := make(chan struct{})
+		go func() { _ = v.cmd.Wait(); close(exited) }() // its log says why it ended
 		go func() {
-			if err := waitReady(v.url, exited, vnuStartTimeout); err != nil {
+			if err := apptest.WaitReady(context.Background(), v.url, exited, vnuStartTimeout); err != nil {
 				v.fail(fmt.Errorf("the Nu HTML Checker did not start: %w\n%s", err, tail(v.log.String(), 2000)))
 				return
 			}

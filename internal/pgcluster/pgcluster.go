@@ -8,7 +8,6 @@ package pgcluster
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -16,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/orchestrate-checkout/checkout/internal/apptest"
 )
 
 // Cluster is one private PostgreSQL server.
@@ -60,7 +61,9 @@ func New(t testing.TB) *Cluster {
 	if out, err := c.command("initdb", "-D", c.dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		t.Fatalf("pgcluster: initdb: %v\n%s", err, out)
 	}
-	c.port = freePort(t)
+	if c.port, err = apptest.FreePort(); err != nil {
+		t.Fatal(err)
+	}
 	c.Start(t)
 	t.Cleanup(func() { _ = c.command("pg_ctl", "-D", c.dir, "-m", "immediate", "-w", "stop").Run() })
 	return c
@@ -111,14 +114,4 @@ func findBin() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("initdb not found on PATH or under /usr/lib/postgresql/*/bin")
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
