@@ -1,3 +1,8 @@
+// Applying a payment's state: Apply records what Orchestrate says about a payment
+// against its attempt and moves the attempt and its order as the state machine in
+// status.go allows, one transaction per payment read, with an order_events row per
+// transition. Every path that learns a payment's state ends here.
+
 package orders
 
 import (
@@ -33,130 +38,6 @@ func attemptStatusFor(s orchestrate.Status) (AttemptStatus, bool) {
 		return AttemptExpired, true
 	}
 	return "", false
-}
-
-// Confirm reads the attempt's payment from Orchestrate and applies that state: the
-// API is the truth, whatever a webhook or a return URL claimed. An attempt whose
-// create outcome is unknown is looked up by our attempt id in the metadata. It
-// returns nil, nil when there is nothing to read yet.
-func (p *Payments) Confirm(ctx context.Context, attemptID, cause, sourceID string) (applied *Applied, err error) {
-	defer func() { p.cfg.Metrics.confirmed(cause, outcome(applied, err)) }()
-	var paymentID *string
-	var status AttemptStatus
-	err = p.pool.QueryRow(ctx, `SELECT orchestrate_payment_id, status FROM payment_attempts WHERE id = $1`, attemptID).Scan(&paymentID, &status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("attempt %s: %w", attemptID, ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("confirm attempt %s: %w", attemptID, err)
-	}
-	var pay *orchestrate.Payment
-	if paymentID == nil {
-		if status != AttemptUnknown && status != AttemptCreating {
-			return nil, nil // created nothing
-		}
-		pay, err = p.api.FindPaymentByMetadata(ctx, MetadataAttemptID, attemptID, 5)
-		if errors.Is(err, orchestrate.ErrNotFound) {
-			return nil, nil
-		}
-	} else {
-		pay, err = p.api.GetPayment(ctx, *paymentID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("confirm attempt %s: read payment: %w", attemptID, err)
-	}
-	return p.Apply(ctx, attemptID, pay, cause, sourceID)
-}
-
-// outcome names a confirmation's result for the metrics.
-func outcome(a *Applied, err error) string {
-	switch {
-	case err != nil:
-		return "error"
-	case a == nil:
-		return "nothing_to_read"
-	case a.Changed:
-		return "applied"
-	}
-	return "unchanged"
-}
-
-// claimDue selects, in an UPDATE of payment_attempts that sets last_checked_at,
-// the live attempts not read in the last $2 interval: Refresh and Poll claim with
-// it so that however many tabs poll, Orchestrate is read once per interval.
-const claimDue = `status IN ('open', 'unknown')
-	AND (last_checked_at IS NULL OR last_checked_at < now() - $2::interval)`
-
-// Refresh confirms the order's live attempts that were not read in the last
-// interval, so a page polled by many tabs asks Orchestrate at most once per
-// interval. Errors reading Orchestrate are logged, not returned: the page shows
-// the stored state and the next poll tries again.
-func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Duration) error {
-	rows, err := p.pool.Query(ctx, `
-		UPDATE payment_attempts SET last_checked_at = now()
-		WHERE order_id = $1 AND `+claimDue+`
-		RETURNING id::text`, orderID, interval)
-	if err != nil {
-		return fmt.Errorf("claim attempts to confirm: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("claim attempts to confirm: %w", err)
-	}
-	p.confirmClaimed(ctx, ids)
-	return nil
-}
-
-// confirmClaimed confirms the attempts a caller claimed.
-func (p *Payments) confirmClaimed(ctx context.Context, ids []string) {
-	for _, id := range ids {
-		if _, err := p.Confirm(ctx, id, "return page", ""); err != nil {
-			p.logger.Warn("confirming a payment", "attempt_id", id, "error", err)
-		}
-	}
-}
-
-// polledOrder is an order read together with the attempts its read claimed.
-type polledOrder struct {
-	Order
-	Claimed []string `db:"claimed"`
-}
-
-// Poll returns the order with the given public reference after confirming, as
-// Refresh does, its live attempts not read in the last interval; an order in a
-// final status is only read. Reading the order and claiming its attempts is one
-// statement, and the order is read again only after confirming something, so a
-// poll with nothing to confirm (nearly every poll: at most one per interval asks
-// Orchestrate) costs one round trip. It returns ErrNotFound for an unknown
-// reference.
-func (p *Payments) Poll(ctx context.Context, ref string, interval time.Duration) (*Order, error) {
-	if !validRef(ref) {
-		return nil, fmt.Errorf("order %q: %w", ref, ErrNotFound)
-	}
-	rows, err := p.pool.Query(ctx, `
-		WITH o AS (SELECT `+orderColumns+` FROM orders WHERE public_ref = $1),
-		claimed AS (
-			UPDATE payment_attempts SET last_checked_at = now()
-			WHERE order_id = (SELECT id FROM o) AND (SELECT status FROM o) <> ALL($3)
-			  AND `+claimDue+`
-			RETURNING id::text AS id)
-		SELECT o.*, ARRAY(SELECT id FROM claimed) AS claimed FROM o`,
-		ref, interval, finalStatuses())
-	if err != nil {
-		return nil, fmt.Errorf("poll order: %w", err)
-	}
-	polled, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[polledOrder])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("order: %w", ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("poll order: %w", err)
-	}
-	if len(polled.Claimed) == 0 {
-		return &polled.Order, nil
-	}
-	p.confirmClaimed(ctx, polled.Claimed)
-	return scanOrder(p.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, polled.ID))
 }
 
 // Apply records Orchestrate's payment pay against the attempt and moves the
@@ -339,4 +220,26 @@ func flagRefund(ctx context.Context, tx pgx.Tx, o *Order, ev Event) error {
 	o.RefundNeeded = true
 	ev.OrderID, ev.Subject, ev.FromStatus, ev.ToStatus = o.ID, "flag", ptr(string(o.Status)), "refund_needed"
 	return recordEvent(ctx, tx, ev)
+}
+
+// setAttemptStatus applies one attempt transition with its event, or nothing when
+// the attempt has already moved on.
+func (p *Payments) setAttemptStatus(ctx context.Context, attemptID string, to AttemptStatus, cause, why string) error {
+	return inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
+		var orderID int64
+		var from AttemptStatus
+		err := tx.QueryRow(ctx, `
+			UPDATE payment_attempts a SET status = $2, last_error = $3, updated_at = now()
+			FROM (SELECT id, status FROM payment_attempts WHERE id = $1 FOR UPDATE) old
+			WHERE a.id = old.id AND a.status = ANY($4)
+			RETURNING a.order_id, old.status`, attemptID, to, truncate(why, 500), attemptPredecessors(to)).Scan(&orderID, &from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // moved on already: a no-op writes nothing
+		}
+		if err != nil {
+			return fmt.Errorf("attempt %s → %s: %w", attemptID, to, err)
+		}
+		return recordEvent(ctx, tx, Event{OrderID: orderID, AttemptID: &attemptID, Subject: "attempt",
+			FromStatus: ptr(string(from)), ToStatus: string(to), Cause: cause, Detail: truncate(why, 500)})
+	})
 }

@@ -1,3 +1,7 @@
+// The background jobs: the River client (NewJobs), the job arguments with their
+// uniqueness rules, and the workers that run webhook-driven confirmations, sweep-
+// driven confirmations and the periodic sweep.
+
 package orders
 
 import (
@@ -11,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // JobsConfig tunes the background work.
@@ -74,6 +79,59 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// uniqueWhileQueued makes a job unique by its arguments while it waits or runs, so
+// a storm of duplicate webhooks becomes one confirmation.
+var uniqueWhileQueued = river.UniqueOpts{
+	ByArgs: true,
+	ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+	},
+}
+
+// ConfirmPaymentArgs queues reading one Orchestrate payment and applying its state;
+// a webhook delivery queues it.
+type ConfirmPaymentArgs struct {
+	PaymentID string `json:"payment_id"`
+	// FollowUp is set (to the delivery's inbox id) on a job queued because the
+	// payment's unique job was already running when the delivery arrived: that run
+	// may have read the payment too early, so this one reads it again.
+	FollowUp int64 `json:"follow_up,omitempty"`
+}
+
+// Kind names the job in River.
+func (ConfirmPaymentArgs) Kind() string { return "confirm_payment" }
+
+// InsertOpts keeps one such job per payment while it is queued, retried with
+// River's backoff for about a day while Orchestrate is down.
+func (ConfirmPaymentArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: uniqueWhileQueued}
+}
+
+// ConfirmAttemptArgs queues confirming one payment attempt; the sweeper queues it.
+type ConfirmAttemptArgs struct {
+	AttemptID string `json:"attempt_id"`
+}
+
+// Kind names the job in River.
+func (ConfirmAttemptArgs) Kind() string { return "confirm_attempt" }
+
+// InsertOpts keeps one such job per attempt while it is queued.
+func (ConfirmAttemptArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: uniqueWhileQueued}
+}
+
+// SweepArgs is the periodic sweep for attempts that got no webhook.
+type SweepArgs struct{}
+
+// Kind names the job in River.
+func (SweepArgs) Kind() string { return "sweep_attempts" }
+
+// InsertOpts keeps one sweep queued at a time.
+func (SweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: uniqueWhileQueued}
 }
 
 // confirmPaymentWorker processes webhook deliveries: it reads the payment and

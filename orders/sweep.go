@@ -1,145 +1,38 @@
+// The sweep: payments that got no webhook still reach their true state. DueAttempts
+// picks the live attempts whose next check is due, ConfirmAttemptNow confirms one and
+// schedules its next check by its age and expiry, and closes attempts whose create
+// outcome stays unknown.
+
 package orders
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
-
-	"github.com/orchestrate-checkout/checkout/orchestrate"
 )
 
-// uniqueWhileQueued makes a job unique by its arguments while it waits or runs, so
-// a storm of duplicate webhooks becomes one confirmation.
-var uniqueWhileQueued = river.UniqueOpts{
-	ByArgs: true,
-	ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-	},
-}
-
-// ConfirmPaymentArgs queues reading one Orchestrate payment and applying its state;
-// a webhook delivery queues it.
-type ConfirmPaymentArgs struct {
-	PaymentID string `json:"payment_id"`
-	// FollowUp is set (to the delivery's inbox id) on a job queued because the
-	// payment's unique job was already running when the delivery arrived: that run
-	// may have read the payment too early, so this one reads it again.
-	FollowUp int64 `json:"follow_up,omitempty"`
-}
-
-// Kind names the job in River.
-func (ConfirmPaymentArgs) Kind() string { return "confirm_payment" }
-
-// InsertOpts keeps one such job per payment while it is queued, retried with
-// River's backoff for about a day while Orchestrate is down.
-func (ConfirmPaymentArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: uniqueWhileQueued}
-}
-
-// ConfirmAttemptArgs queues confirming one payment attempt; the sweeper queues it.
-type ConfirmAttemptArgs struct {
-	AttemptID string `json:"attempt_id"`
-}
-
-// Kind names the job in River.
-func (ConfirmAttemptArgs) Kind() string { return "confirm_attempt" }
-
-// InsertOpts keeps one such job per attempt while it is queued.
-func (ConfirmAttemptArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: uniqueWhileQueued}
-}
-
-// SweepArgs is the periodic sweep for attempts that got no webhook.
-type SweepArgs struct{}
-
-// Kind names the job in River.
-func (SweepArgs) Kind() string { return "sweep_attempts" }
-
-// InsertOpts keeps one sweep queued at a time.
-func (SweepArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: uniqueWhileQueued}
-}
-
-// ConfirmPayment reads the payment and applies it to the attempt it belongs to:
-// found by its payment id, or — when the webhook beat the create response — by our
-// attempt id in its metadata. It returns the result recorded on the inbox rows:
-// "applied", "unchanged" or "unknown_payment".
-func (p *Payments) ConfirmPayment(ctx context.Context, paymentID, cause, sourceID string) (result string, err error) {
-	defer func() {
-		outcome := result
-		if err != nil {
-			outcome = "error"
-		}
-		p.cfg.Metrics.confirmed(cause, outcome)
-	}()
-	pay, err := p.api.GetPayment(ctx, paymentID)
-	if errors.Is(err, orchestrate.ErrNotFound) {
-		return "unknown_payment", nil
-	}
+// DueAttempts returns up to limit live attempts whose next check is due by the
+// clock, and pushes their next check ahead (a lease of five young intervals, at
+// most a minute) so a slow queue does not re-queue them; the confirmation
+// re-schedules it.
+func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error) {
+	lease := min(time.Minute, max(5*time.Second, 5*p.cfg.RecheckYoung))
+	rows, err := p.pool.Query(ctx, `
+		UPDATE payment_attempts SET next_check_at = $4::timestamptz + $3::interval
+		WHERE id IN (
+			SELECT id FROM payment_attempts
+			WHERE status IN ('creating', 'open', 'unknown') AND next_check_at <= $4
+			  AND (status <> 'creating' OR created_at < $4::timestamptz - $2::interval)
+			ORDER BY next_check_at
+			LIMIT $1
+			FOR UPDATE SKIP LOCKED)
+		RETURNING id::text`, limit, p.orphanedAfter(), lease, p.cfg.Clock.Now())
 	if err != nil {
-		return "", fmt.Errorf("read payment %s: %w", paymentID, err)
+		return nil, fmt.Errorf("due attempts: %w", err)
 	}
-	var attemptID string
-	err = p.pool.QueryRow(ctx, `SELECT id::text FROM payment_attempts WHERE orchestrate_payment_id = $1`, paymentID).Scan(&attemptID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		attemptID, err = p.attemptFromMetadata(ctx, pay)
-	}
-	if err != nil {
-		return "", err
-	}
-	if attemptID == "" {
-		return "unknown_payment", nil
-	}
-	applied, err := p.Apply(ctx, attemptID, pay, cause, sourceID)
-	if err != nil {
-		return "", err
-	}
-	if applied.Changed {
-		return "applied", nil
-	}
-	return "unchanged", nil
-}
-
-// attemptFromMetadata returns our attempt named in the payment's metadata, checking
-// that its order matches too, or "" when the payment is not ours.
-func (p *Payments) attemptFromMetadata(ctx context.Context, pay *orchestrate.Payment) (string, error) {
-	id := pay.Metadata[MetadataAttemptID]
-	if _, err := uuid.Parse(id); err != nil {
-		return "", nil
-	}
-	orderID, err := strconv.ParseInt(pay.Metadata[MetadataOrderID], 10, 64)
-	if err != nil {
-		return "", nil
-	}
-	var found string
-	err = p.pool.QueryRow(ctx, `SELECT id::text FROM payment_attempts WHERE id = $1 AND order_id = $2`, id, orderID).Scan(&found)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return found, err
-}
-
-// nextCheck is when the sweeper should next read an attempt of the given age:
-// every young interval while a shopper is likely paying, then less and less often.
-func nextCheck(age, young time.Duration) time.Duration {
-	switch {
-	case age < 2*time.Minute:
-		return young
-	case age < 10*time.Minute:
-		return time.Minute
-	case age < time.Hour:
-		return 5 * time.Minute
-	default:
-		return 30 * time.Minute
-	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // ConfirmAttemptNow confirms one attempt for the sweeper, then schedules its next
@@ -190,44 +83,17 @@ func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID st
 	return err
 }
 
-// DueAttempts returns up to limit live attempts whose next check is due by the
-// clock, and pushes their next check ahead (a lease of five young intervals, at
-// most a minute) so a slow queue does not re-queue them; the confirmation
-// re-schedules it.
-func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error) {
-	lease := min(time.Minute, max(5*time.Second, 5*p.cfg.RecheckYoung))
-	rows, err := p.pool.Query(ctx, `
-		UPDATE payment_attempts SET next_check_at = $4::timestamptz + $3::interval
-		WHERE id IN (
-			SELECT id FROM payment_attempts
-			WHERE status IN ('creating', 'open', 'unknown') AND next_check_at <= $4
-			  AND (status <> 'creating' OR created_at < $4::timestamptz - $2::interval)
-			ORDER BY next_check_at
-			LIMIT $1
-			FOR UPDATE SKIP LOCKED)
-		RETURNING id::text`, limit, p.orphanedAfter(), lease, p.cfg.Clock.Now())
-	if err != nil {
-		return nil, fmt.Errorf("due attempts: %w", err)
+// nextCheck is when the sweeper should next read an attempt of the given age:
+// every young interval while a shopper is likely paying, then less and less often.
+func nextCheck(age, young time.Duration) time.Duration {
+	switch {
+	case age < 2*time.Minute:
+		return young
+	case age < 10*time.Minute:
+		return time.Minute
+	case age < time.Hour:
+		return 5 * time.Minute
+	default:
+		return 30 * time.Minute
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// MarkWebhooksProcessed records the result on the payment's deliveries received
-// before the confirmation started: the payment it read is at least as new as
-// anything those deliveries said.
-func (p *Payments) MarkWebhooksProcessed(ctx context.Context, paymentID string, startedAt time.Time, result string) error {
-	if _, err := p.pool.Exec(ctx, `
-		UPDATE webhook_events SET processed_at = now(), result = $3, error = NULL
-		WHERE payment_id = $1 AND processed_at IS NULL AND received_at <= $2`,
-		paymentID, startedAt, result); err != nil {
-		return fmt.Errorf("mark webhooks processed: %w", err)
-	}
-	return nil
-}
-
-// RecordWebhookError notes a failed processing attempt on the payment's waiting
-// deliveries without marking them processed; River retries the job.
-func (p *Payments) RecordWebhookError(ctx context.Context, paymentID, errText string) error {
-	_, err := p.pool.Exec(ctx, `UPDATE webhook_events SET error = $2 WHERE payment_id = $1 AND processed_at IS NULL`, paymentID, truncate(errText, 500))
-	return err
 }
