@@ -1,7 +1,8 @@
 // Confirming a payment: reading it back from Orchestrate, whatever a webhook or a
-// return URL claimed, and handing it to Apply. Confirm and ConfirmPayment
-// are the entry points, by what the caller knows; Refresh and Poll confirm an order's
-// live attempts for the pages a shopper is watching, at most once per interval.
+// return URL claimed, and handing it to Apply. ConfirmByAttempt and
+// ConfirmByPaymentID are the entry points, named for what the caller knows; Refresh
+// and Poll confirm an order's live attempts for the pages a shopper is watching, at
+// most once per interval.
 
 package orders
 
@@ -18,11 +19,12 @@ import (
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 )
 
-// Confirm reads the attempt's payment from Orchestrate and applies that state: the
-// API is the truth, whatever a webhook or a return URL claimed. An attempt whose
-// create outcome is unknown is looked up by our attempt id in the metadata. It
-// returns nil, nil when there is nothing to read yet.
-func (p *Payments) Confirm(ctx context.Context, attemptID, cause, sourceID string) (applied *Applied, err error) {
+// ConfirmByAttempt reads the payment of the attempt with our id attemptID from
+// Orchestrate and applies that state: the API is the truth, whatever a webhook or a
+// return URL claimed. An attempt whose create outcome is unknown is looked up by
+// our attempt id in the metadata. It returns nil, nil when there is nothing to read
+// yet, and ErrNotFound for an unknown attempt.
+func (p *Payments) ConfirmByAttempt(ctx context.Context, attemptID, cause, sourceID string) (applied *Applied, err error) {
 	defer func() { p.cfg.Metrics.confirmed(cause, outcome(applied, err)) }()
 	var paymentID *string
 	var status AttemptStatus
@@ -64,11 +66,11 @@ func outcome(a *Applied, err error) string {
 	return "unchanged"
 }
 
-// ConfirmPayment reads the payment and applies it to the attempt it belongs to:
-// found by its payment id, or — when the webhook beat the create response — by our
-// attempt id in its metadata. It returns the result recorded on the inbox rows:
-// "applied", "unchanged" or "unknown_payment".
-func (p *Payments) ConfirmPayment(ctx context.Context, paymentID, cause, sourceID string) (result string, err error) {
+// ConfirmByPaymentID reads the payment with Orchestrate's id paymentID and applies
+// it to the attempt it belongs to: found by its payment id, or — when the webhook
+// beat the create response — by our attempt id in its metadata. It returns the
+// result recorded on the inbox rows: "applied", "unchanged" or "unknown_payment".
+func (p *Payments) ConfirmByPaymentID(ctx context.Context, paymentID, cause, sourceID string) (result string, err error) {
 	defer func() {
 		outcome := result
 		if err != nil {
@@ -152,7 +154,7 @@ func (p *Payments) Refresh(ctx context.Context, orderID int64, interval time.Dur
 // confirmClaimed confirms the attempts a caller claimed.
 func (p *Payments) confirmClaimed(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		if _, err := p.Confirm(ctx, id, "return page", ""); err != nil {
+		if _, err := p.ConfirmByAttempt(ctx, id, "return page", ""); err != nil {
 			p.logger.Warn("confirming a payment", "attempt_id", id, "error", err)
 		}
 	}

@@ -148,7 +148,7 @@ func (w *confirmPaymentWorker) Work(ctx context.Context, job *river.Job[ConfirmP
 	if err := w.p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&started); err != nil {
 		return err
 	}
-	result, err := w.p.ConfirmPayment(ctx, job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
+	result, err := w.p.ConfirmByPaymentID(ctx, job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
 	if err != nil {
 		if rerr := w.p.RecordWebhookError(ctx, job.Args.PaymentID, err.Error()); rerr != nil {
 			w.p.logger.Warn("recording a webhook error", "error", rerr)
@@ -165,7 +165,7 @@ type confirmAttemptWorker struct {
 }
 
 func (w *confirmAttemptWorker) Work(ctx context.Context, job *river.Job[ConfirmAttemptArgs]) error {
-	return w.p.ConfirmAttemptNow(ctx, job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
+	return w.p.ConfirmDueAttempt(ctx, job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
 }
 
 // sweepWorker queues a confirmation for every live attempt whose check is due:

@@ -127,7 +127,7 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 			// Fall through to create one below.
 		case live.Status == AttemptOpen && live.ExpiresAt != nil && p.cfg.Clock.Now().After(*live.ExpiresAt):
 			// Past its expiry: find out what became of it before offering another.
-			if _, err := p.Confirm(ctx, live.ID, "start", ""); err != nil {
+			if _, err := p.ConfirmByAttempt(ctx, live.ID, "start", ""); err != nil {
 				return "", err
 			}
 			continue

@@ -1,7 +1,7 @@
 // The sweep: payments that got no webhook still reach their true state. DueAttempts
-// picks the live attempts whose next check is due, ConfirmAttemptNow confirms one and
-// schedules its next check by its age and expiry, and closes attempts whose create
-// outcome stays unknown.
+// picks the live attempts whose next check is due, and ConfirmDueAttempt confirms
+// one and schedules its next check by its age and expiry, closing an attempt whose
+// create outcome stays unknown.
 
 package orders
 
@@ -35,16 +35,16 @@ func (p *Payments) DueAttempts(ctx context.Context, limit int) ([]string, error)
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// ConfirmAttemptNow confirms one attempt for the sweeper, then schedules its next
-// check: by its age, but never later than just after its expiry. An attempt whose
-// create outcome is unknown and whose payment still cannot be found long after it
-// would have expired is closed as create_failed.
-func (p *Payments) ConfirmAttemptNow(ctx context.Context, attemptID, sourceID string) error {
+// ConfirmDueAttempt confirms an attempt DueAttempts returned, as ConfirmByAttempt
+// does, then schedules its next check: by its age, but never later than just after
+// its expiry. An attempt whose create outcome is unknown and whose payment still
+// cannot be found long after it would have expired is closed as create_failed.
+func (p *Payments) ConfirmDueAttempt(ctx context.Context, attemptID, sourceID string) error {
 	var started time.Time
 	if err := p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&started); err != nil {
 		return err
 	}
-	applied, err := p.Confirm(ctx, attemptID, "sweep", sourceID)
+	applied, err := p.ConfirmByAttempt(ctx, attemptID, "sweep", sourceID)
 	if err != nil {
 		return err
 	}
