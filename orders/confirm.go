@@ -1,8 +1,8 @@
 // Confirming a payment: reading it back from Orchestrate, whatever a webhook or a
 // return URL claimed, and handing it to Apply. ConfirmByAttempt and
-// ConfirmByPaymentID are the entry points, named for what the caller knows; Refresh
-// and Poll confirm an order's live attempts for the pages a shopper is watching, at
-// most once per interval.
+// ConfirmByPaymentID are the entry points, named for what the caller knows;
+// Refresh and Poll confirm an order's live attempts for the pages a shopper is
+// watching, at most once per interval.
 
 package orders
 

@@ -1,7 +1,7 @@
 // What happens when a webhook arrives: the inbox stores each verified delivery,
-// deduplicated, and queues its payment's confirmation in the same transaction, so an
-// acknowledged event is never lost; the admin can queue it again (Reprocess). Once
-// confirmed, the deliveries a read covered are marked processed.
+// deduplicated, and queues its payment's confirmation in the same transaction, so
+// an acknowledged event is never lost; the admin can queue it again (Reprocess).
+// Once confirmed, the deliveries a read covered are marked processed.
 
 package orders
 

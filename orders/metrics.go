@@ -1,5 +1,5 @@
-// Prometheus metrics of reconciliation: confirmations, committed transitions and the
-// age of the oldest attempt still waiting for its outcome.
+// Prometheus metrics of reconciliation: confirmations, committed transitions and
+// the age of the oldest attempt still waiting for its outcome.
 
 package orders
 

@@ -1,6 +1,6 @@
 // Orders: the Order, its items, attempts and events, the Orders store that turns a
-// cart into an order and reads them back, and the column lists and scanning the other
-// files share.
+// cart into an order and reads them back, and the column lists and scanning the
+// other files share.
 
 package orders
 
@@ -296,6 +296,13 @@ func ptr(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func truncate(s string, n int) string {

@@ -1,7 +1,7 @@
-// Starting a payment: the Payments service, its configuration and errors, and Start,
-// which writes an attempt before calling Orchestrate, creates at most one payment per
-// order however many requests race, handles an unknown create outcome, and checks the
-// payment link before a shopper is sent to it.
+// Starting a payment: the Payments service, its configuration and errors, and
+// Start, which writes an attempt before calling Orchestrate, creates at most one
+// payment per order however many requests race, handles an unknown create outcome,
+// and checks the payment link before a shopper is sent to it.
 
 package orders
 

@@ -1,7 +1,7 @@
-// The sweep: payments that got no webhook still reach their true state. DueAttempts
-// picks the live attempts whose next check is due, and ConfirmDueAttempt confirms
-// one and schedules its next check by its age and expiry, closing an attempt whose
-// create outcome stays unknown.
+// The sweep: payments that got no webhook still reach their true state.
+// DueAttempts picks the live attempts whose next check is due, and
+// ConfirmDueAttempt confirms one and schedules its next check by its age and
+// expiry, closing an attempt whose create outcome stays unknown.
 
 package orders
 

@@ -1,6 +1,6 @@
 // The transaction helper: inTx runs a function in a transaction, and recordEvent
-// writes an applied transition inside it; the transitions are counted in the metrics
-// once the transaction commits, never for one that rolls back.
+// writes an applied transition inside it; the transitions are counted in the
+// metrics once the transaction commits, never for one that rolls back.
 
 package orders
 

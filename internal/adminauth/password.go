@@ -1,5 +1,5 @@
-// The admin's password: ADMIN_PASSWORD is plain text or a bcrypt or argon2id
-// hash; NewPasswordCheck turns it into the comparison sign-in uses, and
+// The admin's password: ADMIN_PASSWORD is plain text or a bcrypt or argon2id hash;
+// NewPasswordCheck turns it into the comparison sign-in uses, and
 // CheckPasswordStrength judges whether a plain one is hard enough to guess for
 // production.
 
