@@ -65,11 +65,9 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
-		// River fetches new jobs when a worker frees up, but at most once per
-		// FetchCooldown (default 100 ms). Confirmations take about one Orchestrate
-		// round trip, often under 100 ms, so the default capped an instance at
-		// Workers jobs per 100 ms however fast Orchestrate answered (B8). A fetch
-		// is one indexed query; ten milliseconds between them costs little.
+		// River fetches jobs at most once per FetchCooldown (default 100 ms), which
+		// would cap an instance at Workers confirmations per 100 ms, however fast
+		// Orchestrate answers; a fetch is one indexed query, so 10 ms costs little.
 		FetchCooldown:        10 * time.Millisecond,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
