@@ -29,6 +29,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/migrations"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
@@ -148,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
 		Sessions:      sessions,
-		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		Throttle:      adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
 		AdminOrders:   orderStore,
 		AdminPayments: payments,
 		Reprocess:     inbox,
@@ -173,7 +174,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			case <-ctx.Done():
 				return nil
 			case <-ticker.C:
-				if err := orders.PruneExpiredSessions(ctx, pool); err != nil {
+				if err := adminauth.PruneExpiredSessions(ctx, pool); err != nil {
 					logger.Warn("deleting expired admin sessions", "error", err)
 				}
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/seed"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -183,7 +184,7 @@ func (e *env) adminApp(ctx context.Context) (*adminApp, error) {
 	}, handlers.Deps{
 		Catalog: base.Catalog, Carts: base.Carts, Orders: store, Payments: base.Payments, Webhooks: inbox,
 		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(a.Pool, 0), 12*time.Hour, 30*time.Minute, false),
-		Throttle:    orders.NewSigninThrottle(a.Pool, orders.ThrottleConfig{}),
+		Throttle:    adminauth.NewSigninThrottle(a.Pool, adminauth.ThrottleConfig{}),
 		AdminOrders: store, AdminPayments: base.Payments, Reprocess: inbox,
 	})
 	url, stop, err := serveHTTP(h)

@@ -29,7 +29,8 @@ const methodText = "## Method\n\n" +
 	"overhead is the app's p50 at one sender minus pgbench's average latency at one client. B6: B5's figure at 8 senders. B7: the " +
 	"sandbox's own create latency (p50 of direct client calls) and a `pgbench` commit of one row (\"2 commits\" = twice its latency); " +
 	"at 100 ms, C ÷ L. B8: K ÷ L, measured from River's `attempted_at`/`finalized_at` of the sweeper's confirm jobs, over N open " +
-	"attempts scaled down from 100,000 to fit the 10-minute budget. B11: VmHWM from `/proc/<pid>/status` of the child process after " +
+	"attempts scaled down from 100,000 to fit the 10-minute budget; River's default `FetchCooldown` of 100 ms capped it at K jobs per " +
+	"100 ms whatever L, so the app sets 10 ms (`orders/jobs.go`). B11: VmHWM from `/proc/<pid>/status` of the child process after " +
 	"the load. B12: one child process vs three behind round-robin senders, on one database; exactly-once: 30 orders with real sandbox " +
 	"payments completed in the sandbox, every `payment.succeeded` delivered twice to each instance at once, then each order must have " +
 	"exactly one transition to paid.\n" +

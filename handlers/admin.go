@@ -32,7 +32,7 @@ type AdminOrders interface {
 
 // AdminPayments confirms one attempt's payment with Orchestrate now.
 type AdminPayments interface {
-	Confirm(ctx context.Context, attemptID, cause, sourceID string) (*orders.Applied, error)
+	ConfirmByAttempt(ctx context.Context, attemptID, cause, sourceID string) (*orders.Applied, error)
 }
 
 // WebhookReprocessor queues a stored delivery's processing again.
@@ -387,7 +387,7 @@ func (h *handler) syncOrder(c echo.Context) error {
 		if a.Status == orders.AttemptCompleted || a.Status == orders.AttemptCreateFailed {
 			continue // final: nothing Orchestrate says can move it
 		}
-		applied, err := h.deps.AdminPayments.Confirm(ctx, a.ID, "admin sync", "admin:"+h.cfg.AdminUsername)
+		applied, err := h.deps.AdminPayments.ConfirmByAttempt(ctx, a.ID, "admin sync", "admin:"+h.cfg.AdminUsername)
 		if err != nil {
 			logger(c).Warn("admin sync: confirming an attempt", "order", before.Number, "attempt_id", a.ID, "error", err)
 			problems = append(problems, "payment attempt "+a.ID+" could not be read from Orchestrate ("+err.Error()+")")

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -283,7 +284,7 @@ func newSignInApp(t *testing.T, pool *pgxpool.Pool, password string) *app {
 	t.Helper()
 	e := handlers.New(handlers.Config{StoreName: "Field Kettle", AdminUsername: testAdminUser, AdminPassword: password}, handlers.Deps{
 		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, true),
-		Throttle:    orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		Throttle:    adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
 		AdminOrders: orders.NewOrders(pool),
 	})
 	return &app{e: e, pool: pool}
@@ -306,8 +307,8 @@ func TestAdminPasswordHashes(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := testdb.New(t) // a fresh throttle: the failures below are deliberate
-			if err := handlers.CheckAdminPassword(tt.setting); err != nil {
-				t.Fatalf("CheckAdminPassword: %v", err)
+			if err := adminauth.CheckPasswordSetting(tt.setting); err != nil {
+				t.Fatalf("CheckPasswordSetting: %v", err)
 			}
 			a := newSignInApp(t, db.Pool, tt.setting)
 			addr := "192.0.2." + strconv.Itoa(100+i)
@@ -327,8 +328,8 @@ func TestAdminPasswordHashes(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"$2a$10$short", "$argon2id$v=19$m=65536,t=1,p=1$c2FsdA", "$argon2id$v=16$m=1,t=1,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA"} {
-		if err := handlers.CheckAdminPassword(bad); err == nil {
-			t.Errorf("CheckAdminPassword(%q) = nil, want an error", bad)
+		if err := adminauth.CheckPasswordSetting(bad); err == nil {
+			t.Errorf("CheckPasswordSetting(%q) = nil, want an error", bad)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -28,7 +29,7 @@ func newThrottledApp(t *testing.T, clock clockwork.Clock) (a *app, reg *promethe
 	reg = prometheus.NewRegistry()
 	e := handlers.New(handlers.Config{StoreName: "Field Kettle", Registry: reg, AdminUsername: testAdminUser, AdminPassword: testAdminPassword}, handlers.Deps{
 		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, false),
-		Throttle:    orders.NewSigninThrottle(db.Pool, orders.ThrottleConfig{Clock: clock}),
+		Throttle:    adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Clock: clock}),
 		AdminOrders: orders.NewOrders(db.Pool),
 	})
 	return &app{e: e, pool: db.Pool}, reg

@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -91,7 +92,7 @@ func TestProductionCookies(t *testing.T) {
 		Catalog:     orders.NewCatalog(db.Pool),
 		Carts:       orders.NewCarts(db.Pool),
 		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, true),
-		Throttle:    orders.NewSigninThrottle(db.Pool, orders.ThrottleConfig{}),
+		Throttle:    adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{}),
 		AdminOrders: orders.NewOrders(db.Pool),
 	})
 	a := &app{e: e, pool: db.Pool}

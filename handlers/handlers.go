@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -33,7 +34,7 @@ type Config struct {
 	// WebhookSecret verifies the signature of Orchestrate's webhooks.
 	WebhookSecret string
 	// AdminUsername and AdminPassword sign the merchant in to /admin; the password
-	// is plain text or a bcrypt or argon2id hash (see CheckAdminPassword).
+	// is plain text or a bcrypt or argon2id hash (see adminauth.NewPasswordCheck).
 	AdminUsername string
 	AdminPassword string
 	// CookieSecret keys the signatures of the shop's cookies (the CSRF token and
@@ -93,7 +94,7 @@ type handler struct {
 	signins  *prometheus.CounterVec // admin sign-in attempts, by result
 	keys     cookieKeys             // sign the CSRF and cart cookies
 	// passwordOK checks an admin password; nil (a malformed hash) accepts none.
-	passwordOK passwordCheck
+	passwordOK adminauth.PasswordCheck
 }
 
 // New returns the app's Echo instance with every route and middleware in place.
@@ -111,7 +112,7 @@ func New(cfg Config, deps Deps) *echo.Echo {
 		deps.Flashes = NewFlashManager(memstore.NewWithCleanupInterval(0), cfg.Production)
 	}
 	h := &handler{cfg: cfg, deps: deps, keys: newCookieKeys(cfg.CookieSecret)}
-	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {
+	if check, err := adminauth.NewPasswordCheck(cfg.AdminPassword); err != nil {
 		cfg.Logger.Error("admin sign-in disabled", "error", err) // main validates this at startup
 	} else {
 		h.passwordOK = check

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/migrations"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
@@ -175,7 +176,7 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		Flashes:   handlers.NewFlashManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
 
 		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, false),
-		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
+		Throttle:      adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
 		AdminOrders:   orders.NewOrders(pool),
 		AdminPayments: payments,
 		Reprocess:     orders.NewInbox(pool, jobs),
