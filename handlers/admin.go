@@ -57,15 +57,15 @@ func (h *handler) adminOverview(c echo.Context) error {
 		Layout:       h.adminLayout(c, "Overview"),
 		TodayLabel:   "today (" + day + ", " + zone + ")",
 		WeekLabel:    "this week (since Monday " + week + ", " + zone + ")",
-		OrdersLink:   "/admin/orders",
-		WebhooksLink: "/admin/webhooks",
+		OrdersLink:   views.AdminOrdersURL(nil),
+		WebhooksLink: views.AdminWebhooksURL(nil),
 		GeneratedAt:  h.adminTime(now),
 	}
 	revenue := func(totals []orders.CurrencyTotal, since string) []views.AdminTotal {
 		var out []views.AdminTotal
 		for _, t := range totals {
 			out = append(out, views.AdminTotal{Currency: t.Currency, Count: t.Count, Amount: t.Total().String(),
-				Link: ordersURL(url.Values{"status": {"paid"}, "currency": {t.Currency}, "paid_since": {since}})})
+				Link: views.AdminOrdersURL(url.Values{"status": {"paid"}, "currency": {t.Currency}, "paid_since": {since}})})
 		}
 		return out
 	}
@@ -73,22 +73,14 @@ func (h *handler) adminOverview(c echo.Context) error {
 	page.Week = revenue(ov.Week, week)
 	for _, sc := range ov.ByStatus {
 		page.ByStatus = append(page.ByStatus, views.AdminCount{Label: sc.Status.Label(), Status: string(sc.Status),
-			Count: sc.Count, Link: ordersURL(url.Values{"status": {string(sc.Status)}})})
+			Count: sc.Count, Link: views.AdminOrdersURL(url.Values{"status": {string(sc.Status)}})})
 	}
 	page.Attention = []views.AdminCount{
-		{Label: "Refund needed", Status: "refund_needed", Count: ov.RefundNeeded, Link: ordersURL(url.Values{"flag": {orders.FlagRefundNeeded}})},
-		{Label: "Payments open past expiry", Status: "expired", Count: ov.StuckOpen, Link: ordersURL(url.Values{"flag": {orders.FlagStuck}})},
-		{Label: "Payments of unknown outcome", Status: "unknown", Count: ov.StuckUnknown, Link: ordersURL(url.Values{"flag": {orders.FlagStuck}})},
+		{Label: "Refund needed", Status: "refund_needed", Count: ov.RefundNeeded, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagRefundNeeded}})},
+		{Label: "Payments open past expiry", Status: "expired", Count: ov.StuckOpen, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagStuck}})},
+		{Label: "Payments of unknown outcome", Status: "unknown", Count: ov.StuckUnknown, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagStuck}})},
 	}
 	return render(c, http.StatusOK, views.AdminOverview(page))
-}
-
-// ordersURL is the orders list with the given query.
-func ordersURL(q url.Values) string {
-	if len(q) == 0 {
-		return "/admin/orders"
-	}
-	return "/admin/orders?" + q.Encode()
 }
 
 // Messages for a search term or filter that orders.CheckText refuses.
@@ -200,14 +192,10 @@ func (h *handler) adminOrders(c echo.Context) error {
 	page := views.AdminOrdersPage{
 		Layout:    layout,
 		Filter:    q.raw,
-		FirstURL:  ordersURL(base),
-		CSVURL:    "/admin/orders.csv",
-		TotalsURL: "/admin/orders/totals",
+		FirstURL:  views.AdminOrdersURL(base),
+		CSVURL:    views.AdminOrdersCSVURL(base),
+		TotalsURL: views.AdminOrderTotalsURL(base),
 		Filtered:  len(base) > 0,
-	}
-	if len(base) > 0 {
-		page.CSVURL += "?" + base.Encode()
-		page.TotalsURL += "?" + base.Encode()
 	}
 	withCursor := func(name string, cur *orders.Cursor) string {
 		if cur == nil {
@@ -215,7 +203,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 		}
 		v := q.values()
 		v.Set(name, cur.String())
-		return ordersURL(v)
+		return views.AdminOrdersURL(v)
 	}
 	page.NextURL = withCursor("after", list.Next)
 	page.PrevURL = withCursor("before", list.Prev)
@@ -234,7 +222,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 	}
 	for _, o := range list.Orders {
 		page.Orders = append(page.Orders, views.AdminOrderRow{
-			URL:          "/admin/orders/" + strconv.FormatInt(o.ID, 10),
+			URL:          views.AdminOrderURL(o.ID),
 			Number:       o.Number,
 			Created:      h.adminTime(o.CreatedAt),
 			Customer:     o.CustomerName,
@@ -262,7 +250,7 @@ func (h *handler) adminOrderTotals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t := views.AdminTotals{ListURL: ordersURL(q.values())}
+	t := views.AdminTotals{ListURL: views.AdminOrdersURL(q.values())}
 	for _, ct := range totals {
 		t.Totals = append(t.Totals, views.AdminTotal{Currency: ct.Currency, Count: ct.Count, Amount: ct.Total().String()})
 	}
@@ -310,7 +298,7 @@ func (h *handler) adminOrder(c echo.Context) error {
 		Layout:       h.adminLayout(c, "Order "+o.Number),
 		Flash:        h.popFlash(c),
 		Number:       o.Number,
-		PublicURL:    "/orders/" + o.PublicRef,
+		PublicURL:    views.OrderURL(o.PublicRef),
 		Status:       string(o.Status),
 		StatusLabel:  o.Status.Label(),
 		RefundNeeded: o.RefundNeeded,
@@ -319,7 +307,7 @@ func (h *handler) adminOrder(c echo.Context) error {
 		Email:        o.CustomerEmail,
 		Created:      h.adminTime(o.CreatedAt),
 		Paid:         h.adminTimePtr(o.PaidAt),
-		SyncURL:      "/admin/orders/" + strconv.FormatInt(o.ID, 10) + "/sync",
+		SyncURL:      views.AdminOrderSyncURL(o.ID),
 		CSRFToken:    csrfToken(c),
 	}
 	for _, it := range items {
@@ -421,7 +409,7 @@ func (h *handler) syncOrder(c echo.Context) error {
 		msg.WriteString(" Problems: " + strings.Join(problems, "; ") + ".")
 	}
 	h.flash(c, tone, msg.String())
-	return c.Redirect(http.StatusSeeOther, "/admin/orders/"+strconv.FormatInt(id, 10))
+	return c.Redirect(http.StatusSeeOther, views.AdminOrderURL(id))
 }
 
 // adminWebhooks handles GET /admin/webhooks: the newest deliveries first,
@@ -477,7 +465,7 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 			v[k] = vs
 		}
 		v.Set("before", strconv.FormatInt(list[len(list)-1].ID, 10))
-		page.NextURL = "/admin/webhooks?" + v.Encode()
+		page.NextURL = views.AdminWebhooksURL(v)
 	}
 	page.Types = []views.Option{{Value: "", Label: "Any type"}}
 	for _, t := range types {
@@ -503,10 +491,10 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 			Payload:     string(d.RawBody),
 		}
 		if d.OrderID != nil {
-			row.OrderURL = "/admin/orders/" + strconv.FormatInt(*d.OrderID, 10)
+			row.OrderURL = views.AdminOrderURL(*d.OrderID)
 		}
 		if row.PaymentID != "" {
-			row.ReprocessURL = "/admin/webhooks/" + row.ID + "/reprocess"
+			row.ReprocessURL = views.AdminWebhookReprocessURL(d.ID)
 		}
 		page.Deliveries = append(page.Deliveries, row)
 	}
@@ -530,8 +518,8 @@ func (h *handler) reprocessWebhook(c echo.Context) error {
 		h.flash(c, "ok", fmt.Sprintf("Delivery %d is queued for processing again; its result appears here when the job has run.", id))
 	}
 	back := safeNext(c.FormValue("next"))
-	if back == "/admin" {
-		back = "/admin/webhooks"
+	if back == views.AdminURL {
+		back = views.AdminWebhooksURL(nil)
 	}
 	return c.Redirect(http.StatusSeeOther, back)
 }

@@ -204,13 +204,13 @@ func (h *handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		if strings.HasSuffix(c.Request().URL.Path, ".csv") {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to export orders.")
 		}
-		target := "/admin/login"
+		next := ""
 		if c.Request().Method == http.MethodGet {
-			if next := safeNext(c.Request().URL.RequestURI()); next != "/admin" {
-				target += "?next=" + url.QueryEscape(next)
+			if n := safeNext(c.Request().URL.RequestURI()); n != views.AdminURL {
+				next = n
 			}
 		}
-		return c.Redirect(http.StatusSeeOther, target)
+		return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(next))
 	}
 }
 
@@ -341,7 +341,7 @@ func (h *handler) signOut(c echo.Context) error {
 	if err := h.deps.Sessions.Destroy(c.Request().Context()); err != nil {
 		return fmt.Errorf("destroy admin session: %w", err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/login")
+	return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(""))
 }
 
 // adminLayout is the frame of a signed-in admin page.

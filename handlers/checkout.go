@@ -96,11 +96,11 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 		return err
 	}
 	if len(cart.Lines) == 0 {
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	total, err := cart.Total()
 	if err != nil {
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	page := views.CheckoutPage{
 		Layout:    h.layout(c, "Check out"),
@@ -128,15 +128,15 @@ func (h *handler) checkout(c echo.Context) error {
 		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: errs}); err != nil {
 			return err
 		}
-		return c.Redirect(http.StatusSeeOther, "/checkout")
+		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
 	}
 	id := cartID(c)
 	if id == "" {
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, customer)
 	if errors.Is(err, orders.ErrInvalid) {
-		return c.Redirect(http.StatusSeeOther, "/cart") // emptied or changed in another tab
+		return c.Redirect(http.StatusSeeOther, views.CartURL) // emptied or changed in another tab
 	}
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (h *handler) startPayment(c echo.Context, order *orders.Order) error {
 			return err
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/orders/"+order.PublicRef)
+	return c.Redirect(http.StatusSeeOther, views.OrderURL(order.PublicRef))
 }
 
 // renderPaymentProblem renders, for GET /orders/:ref, why the order's payment

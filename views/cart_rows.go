@@ -34,7 +34,7 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 		rw.raw(name)
 		rw.raw(`</span></div></td><td class="num hide-narrow">`)
 		rw.text(l.UnitPrice)
-		rw.raw(`</td><td class="qty-cell"><form method="post" action="/cart/items/`)
+		rw.raw(`</td><td class="qty-cell"><form method="post" action="` + CartItemsURL + `/`)
 		rw.bytes(id)
 		rw.raw(`" class="inline"><input type="hidden" name="_csrf" value="`)
 		rw.raw(csrf)
@@ -51,7 +51,7 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 		} else {
 			rw.bytes(strconv.AppendInt(rw.qty[:0], int64(l.Quantity), 10))
 		}
-		rw.raw(`"> <button type="submit" class="secondary">Update</button></form><form method="post" action="/cart/items/`)
+		rw.raw(`"> <button type="submit" class="secondary">Update</button></form><form method="post" action="` + CartItemsURL + `/`)
 		rw.bytes(id)
 		rw.raw(`/remove" class="inline"><input type="hidden" name="_csrf" value="`)
 		rw.raw(csrf)
