@@ -309,14 +309,7 @@ func (h *handler) adminOrder(c echo.Context) error {
 		Paid:         h.adminTimePtr(o.PaidAt),
 		SyncURL:      views.AdminOrderSyncURL(o.ID),
 		CSRFToken:    csrfToken(c),
-	}
-	for _, it := range items {
-		page.Items = append(page.Items, views.OrderItem{
-			Name:      it.Name,
-			Quantity:  it.Quantity,
-			UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: o.Currency}.String(),
-			LineTotal: it.LineTotal(o.Currency).String(),
-		})
+		Items:        orderItemRows(items, o.Currency),
 	}
 	for _, a := range attempts {
 		status := string(a.Status)

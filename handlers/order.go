@@ -73,17 +73,25 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 			Email:    order.CustomerEmail,
 			Return:   kind,
 			Status:   h.orderStatus(c, order, kind),
-		}
-		for _, it := range items {
-			page.Items = append(page.Items, views.OrderItem{
-				Name:      it.Name,
-				Quantity:  it.Quantity,
-				UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: order.Currency}.String(),
-				LineTotal: it.LineTotal(order.Currency).String(),
-			})
+			Items:    orderItemRows(items, order.Currency),
 		}
 		return render(c, http.StatusOK, views.Order(page))
 	}
+}
+
+// orderItemRows are an order's items as the shopper's and the admin's order pages
+// list them, priced in the order's currency.
+func orderItemRows(items []orders.OrderItem, currency string) []views.OrderItem {
+	rows := make([]views.OrderItem, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, views.OrderItem{
+			Name:      it.Name,
+			Quantity:  it.Quantity,
+			UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: currency}.String(),
+			LineTotal: it.LineTotal(currency).String(),
+		})
+	}
+	return rows
 }
 
 // orderStatusFragment handles GET /orders/:ref/status, polled by the order page
