@@ -343,27 +343,3 @@ func (h *handler) signOut(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(""))
 }
-
-// adminLayout is the frame of a signed-in admin page.
-func (h *handler) adminLayout(c echo.Context, title string) views.Layout {
-	l := h.layout(c, title)
-	l.Admin, l.SignedIn = true, true
-	l.CSRFToken = csrfToken(c)
-	return l
-}
-
-// flash keeps a one-time message for the next page the admin sees.
-func (h *handler) flash(c echo.Context, tone, msg string) {
-	ctx := c.Request().Context()
-	h.deps.Sessions.Put(ctx, "flash", msg)
-	h.deps.Sessions.Put(ctx, "flash_tone", tone)
-}
-
-// popFlash returns and forgets the pending message.
-func (h *handler) popFlash(c echo.Context) views.Flash {
-	ctx := c.Request().Context()
-	return views.Flash{
-		Message: h.deps.Sessions.PopString(ctx, "flash"),
-		Tone:    h.deps.Sessions.PopString(ctx, "flash_tone"),
-	}
-}

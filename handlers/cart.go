@@ -58,17 +58,6 @@ func (h *handler) ensureCartID(c echo.Context) string {
 	return id
 }
 
-// shopLayout is the frame of a shop page, with the cart count in the header.
-func (h *handler) shopLayout(c echo.Context, title string) (views.Layout, error) {
-	l := h.layout(c, title)
-	n, err := h.deps.Carts.Count(c.Request().Context(), cartID(c))
-	if err != nil {
-		return l, err
-	}
-	l.CartCount = n
-	return l, nil
-}
-
 // addToCart handles POST /cart/items: product_id and an optional quantity. A
 // product that cannot be added sends the shopper to the cart (303), which says so.
 func (h *handler) addToCart(c echo.Context) error {

@@ -30,8 +30,3 @@ func (h *handler) catalog(c echo.Context) error {
 	}
 	return render(c, http.StatusOK, views.Catalog(page))
 }
-
-// layout returns the frame's view model for a shop page.
-func (h *handler) layout(c echo.Context, title string) views.Layout {
-	return views.Layout{Title: title, StoreName: h.cfg.StoreName}
-}

@@ -65,6 +65,15 @@ type Readiness interface {
 	Ready(ctx context.Context) error
 }
 
+// AdminOrders is the order store as the admin's pages read it.
+type AdminOrders interface {
+	overviewReader // admin_overview.go
+	orderLister    // admin_orders.go
+	orderExporter  // admin_csv.go
+	orderReader    // admin_order.go
+	webhookLog     // admin_webhooks.go
+}
+
 // Deps are the stores and services the handlers call.
 type Deps struct {
 	Catalog   Catalog
