@@ -143,15 +143,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Carts:     carts,
 		Orders:    orderStore,
 		Payments:  payments,
-		Webhooks:  inbox,
+		Inbox:     inbox,
 		Readiness: migrations.NewReadiness(pool, provider),
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
-		Sessions:      sessions,
-		Throttle:      orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
-		AdminOrders:   orderStore,
-		AdminPayments: payments,
-		Reprocess:     inbox,
+		Sessions: sessions,
+		Throttle: orders.NewSigninThrottle(pool, orders.ThrottleConfig{}),
 	})
 
 	// Background work: River runs until ctx is done, then finishes running jobs.

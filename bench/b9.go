@@ -181,10 +181,9 @@ func (e *env) adminApp(ctx context.Context) (*adminApp, error) {
 		Logger: discardLogger(), Registry: prometheus.NewRegistry(), WebhookSecret: webhookSecret,
 		AdminUsername: adminUser, AdminPassword: adminPass,
 	}, handlers.Deps{
-		Catalog: base.Catalog, Carts: base.Carts, Orders: store, Payments: base.Payments, Webhooks: inbox,
-		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(a.Pool, 0), 12*time.Hour, 30*time.Minute, false),
-		Throttle:    orders.NewSigninThrottle(a.Pool, orders.ThrottleConfig{}),
-		AdminOrders: store, AdminPayments: base.Payments, Reprocess: inbox,
+		Catalog: base.Catalog, Carts: base.Carts, Orders: store, Payments: base.Payments, Inbox: inbox,
+		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(a.Pool, 0), 12*time.Hour, 30*time.Minute, false),
+		Throttle: orders.NewSigninThrottle(a.Pool, orders.ThrottleConfig{}),
 	})
 	url, stop, err := serveHTTP(h)
 	if err != nil {

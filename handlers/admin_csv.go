@@ -50,7 +50,7 @@ func (h *handler) exportOrders(c echo.Context) error {
 	}
 	n := 0
 	record := make([]string, len(csvHeader))
-	err = h.deps.AdminOrders.ExportOrders(c.Request().Context(), q.filter, func(r *orders.ExportRow) error {
+	err = h.deps.Orders.ExportOrders(c.Request().Context(), q.filter, func(r *orders.ExportRow) error {
 		if !started {
 			if err := start(); err != nil {
 				return err

@@ -21,8 +21,8 @@ type orderReader interface {
 	Timeline(ctx context.Context, orderID int64) ([]orders.TimelineEntry, error)
 }
 
-// AdminPayments confirms one attempt's payment with Orchestrate now.
-type AdminPayments interface {
+// paymentConfirmer confirms one attempt's payment with Orchestrate now.
+type paymentConfirmer interface {
 	Confirm(ctx context.Context, attemptID, cause, sourceID string) (*orders.Applied, error)
 }
 
@@ -44,19 +44,19 @@ func (h *handler) adminOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.deps.AdminOrders.ByID(ctx, id)
+	o, err := h.deps.Orders.ByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	items, err := h.deps.AdminOrders.Items(ctx, id)
+	items, err := h.deps.Orders.Items(ctx, id)
 	if err != nil {
 		return err
 	}
-	attempts, err := h.deps.AdminOrders.Attempts(ctx, id)
+	attempts, err := h.deps.Orders.Attempts(ctx, id)
 	if err != nil {
 		return err
 	}
-	timeline, err := h.deps.AdminOrders.Timeline(ctx, id)
+	timeline, err := h.deps.Orders.Timeline(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -114,11 +114,11 @@ func (h *handler) syncOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := h.deps.AdminOrders.ByID(ctx, id)
+	before, err := h.deps.Orders.ByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	attempts, err := h.deps.AdminOrders.Attempts(ctx, id)
+	attempts, err := h.deps.Orders.Attempts(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (h *handler) syncOrder(c echo.Context) error {
 		if a.Status == orders.AttemptCompleted || a.Status == orders.AttemptCreateFailed {
 			continue // final: nothing Orchestrate says can move it
 		}
-		applied, err := h.deps.AdminPayments.Confirm(ctx, a.ID, "admin sync", "admin:"+h.cfg.AdminUsername)
+		applied, err := h.deps.Payments.Confirm(ctx, a.ID, "admin sync", "admin:"+h.cfg.AdminUsername)
 		if err != nil {
 			logger(c).Warn("admin sync: confirming an attempt", "order", before.Number, "attempt_id", a.ID, "error", err)
 			problems = append(problems, "payment attempt "+a.ID+" could not be read from Orchestrate ("+err.Error()+")")
@@ -137,7 +137,7 @@ func (h *handler) syncOrder(c echo.Context) error {
 			changes = append(changes, "payment "+deref(applied.Attempt.PaymentID)+": "+string(a.Status)+" → "+string(applied.Attempt.Status))
 		}
 	}
-	after, err := h.deps.AdminOrders.ByID(ctx, id)
+	after, err := h.deps.Orders.ByID(ctx, id)
 	if err != nil {
 		return err
 	}

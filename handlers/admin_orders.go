@@ -119,7 +119,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 			*p.into = &cur
 		}
 	}
-	list, err := h.deps.AdminOrders.ListOrders(ctx, q.filter, req)
+	list, err := h.deps.Orders.ListOrders(ctx, q.filter, req)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (h *handler) adminOrderTotals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	totals, err := h.deps.AdminOrders.Totals(c.Request().Context(), q.filter)
+	totals, err := h.deps.Orders.Totals(c.Request().Context(), q.filter)
 	if err != nil {
 		return err
 	}

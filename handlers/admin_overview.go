@@ -20,7 +20,7 @@ type overviewReader interface {
 // adminOverview handles GET /admin.
 func (h *handler) adminOverview(c echo.Context) error {
 	now := h.now()
-	ov, err := h.deps.AdminOrders.Overview(c.Request().Context(), now)
+	ov, err := h.deps.Orders.Overview(c.Request().Context(), now)
 	if err != nil {
 		return err
 	}

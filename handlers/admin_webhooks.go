@@ -21,8 +21,8 @@ type webhookLog interface {
 	WebhookTypes(ctx context.Context) ([]string, error)
 }
 
-// WebhookReprocessor queues a stored delivery's processing again.
-type WebhookReprocessor interface {
+// webhookReprocessor queues a stored delivery's processing again.
+type webhookReprocessor interface {
 	Reprocess(ctx context.Context, id int64) error
 }
 
@@ -46,7 +46,7 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 		f.Before = n
 	}
 	const limit = 100
-	list, err := h.deps.AdminOrders.WebhookList(ctx, f, limit+1)
+	list, err := h.deps.Orders.WebhookList(ctx, f, limit+1)
 	if errors.Is(err, orders.ErrBadText) {
 		return echo.NewHTTPError(http.StatusBadRequest, msgBadFilterText).SetInternal(err)
 	}
@@ -56,7 +56,7 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	types, err := h.deps.AdminOrders.WebhookTypes(ctx)
+	types, err := h.deps.Orders.WebhookTypes(ctx)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (h *handler) reprocessWebhook(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return fmt.Errorf("webhook %q: %w", c.Param("id"), orders.ErrNotFound)
 	}
-	err = h.deps.Reprocess.Reprocess(c.Request().Context(), id)
+	err = h.deps.Inbox.Reprocess(c.Request().Context(), id)
 	switch {
 	case errors.Is(err, orders.ErrInvalid):
 		h.flash(c, "bad", fmt.Sprintf("Delivery %d names no payment; there is nothing to re-process.", id))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -14,18 +13,14 @@ import (
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
-// Orders creates and reads orders.
-type Orders interface {
+// orderCreator turns a cart into an order.
+type orderCreator interface {
 	CreateFromCart(ctx context.Context, cartID string, c orders.Customer) (*orders.Order, error)
-	ByRef(ctx context.Context, ref string) (*orders.Order, error)
-	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
 }
 
-// Payments starts and confirms an order's Orchestrate payment.
-type Payments interface {
+// paymentStarter starts an order's Orchestrate payment (checkout, pay again).
+type paymentStarter interface {
 	Start(ctx context.Context, orderID int64) (link string, err error)
-	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
-	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
 }
 
 // checkoutForm is the customer form, validated on the server.

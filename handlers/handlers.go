@@ -65,33 +65,48 @@ type Readiness interface {
 	Ready(ctx context.Context) error
 }
 
-// AdminOrders is the order store as the admin's pages read it.
-type AdminOrders interface {
-	overviewReader // admin_overview.go
-	orderLister    // admin_orders.go
-	orderExporter  // admin_csv.go
-	orderReader    // admin_order.go
-	webhookLog     // admin_webhooks.go
+// Orders is the order store: what the shop's and the admin's pages read and
+// write through it.
+type Orders interface {
+	orderCreator    // checkout.go
+	shopOrderReader // order.go
+	overviewReader  // admin_overview.go
+	orderLister     // admin_orders.go
+	orderExporter   // admin_csv.go
+	orderReader     // admin_order.go
+	webhookLog      // admin_webhooks.go
 }
 
-// Deps are the stores and services the handlers call.
+// Payments starts orders' payments and confirms them with Orchestrate.
+type Payments interface {
+	paymentStarter   // checkout.go
+	paymentChecker   // order.go
+	paymentConfirmer // admin_order.go
+}
+
+// Inbox keeps Orchestrate's webhook deliveries and processes them.
+type Inbox interface {
+	webhookReceiver    // webhook.go
+	webhookReprocessor // admin_webhooks.go
+}
+
+// Deps are the stores and services the handlers call, each passed once. Each
+// page declares the methods it calls as a small interface in its own file;
+// Orders, Payments and Inbox gather those of one object.
 type Deps struct {
 	Catalog   Catalog
 	Carts     Carts
 	Orders    Orders
 	Payments  Payments
-	Webhooks  Webhooks
+	Inbox     Inbox
 	Readiness Readiness
 	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
 	// nil keeps them in this process's memory, for one instance only.
 	Flashes *scs.SessionManager
 
 	// The merchant's admin; /admin is not served when Sessions is nil.
-	Sessions      *scs.SessionManager
-	Throttle      SigninThrottle
-	AdminOrders   AdminOrders
-	AdminPayments AdminPayments
-	Reprocess     WebhookReprocessor
+	Sessions *scs.SessionManager
+	Throttle SigninThrottle
 }
 
 // handler carries the dependencies of every route.

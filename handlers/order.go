@@ -12,6 +12,19 @@ import (
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
+// shopOrderReader reads an order as its shopper's page shows it.
+type shopOrderReader interface {
+	ByRef(ctx context.Context, ref string) (*orders.Order, error)
+	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
+}
+
+// paymentChecker asks Orchestrate where an order's payment stands, at most once
+// per interval whoever asks.
+type paymentChecker interface {
+	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
+	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
+}
+
 // confirmInterval is how often a polled order page may ask Orchestrate.
 const confirmInterval = 3 * time.Second
 
