@@ -145,7 +145,7 @@ func (r *sqlRecorder) record(fn func() error) ([]capturedSQL, error) {
 }
 
 // adminApp is the shop with its admin served, wired as main.run wires it (scs
-// sessions in PostgreSQL, the sign-in throttle, the order store as AdminOrders),
+// sessions in PostgreSQL, the sign-in throttle, the order store as Orders),
 // on its own pool whose statements can be recorded.
 type adminApp struct {
 	URL     string

@@ -174,10 +174,10 @@ func (h *handler) adminOrders(c echo.Context) error {
 }
 
 // adminOrderTotals handles GET /admin/orders/totals: the count and sum per
-// currency of every order the list's filter selects. Summing a whole table takes
-// a few hundred milliseconds at a million orders, so the list page loads these
-// after itself (htmx) instead of making every page wait; without JavaScript the
-// list links here and this renders as a page of its own.
+// currency of every order the list's filter selects. The sum reads the whole
+// selected set, slow on a large table, so the list page loads it after itself
+// (htmx) instead of making every page wait; without JavaScript the list links
+// here and this renders as a page of its own.
 func (h *handler) adminOrderTotals(c echo.Context) error {
 	q, err := h.parseListQuery(c)
 	if err != nil {

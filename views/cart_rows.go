@@ -7,12 +7,10 @@ import (
 	"strconv"
 )
 
-// cartRows renders the table rows of the cart, one per line. It is written in Go
-// rather than in cart.templ because templ's generated code passes every
-// { expression } through fmt.Sprint, two allocations each, and a cart must cost
-// the same allocations whatever its length (issue #8, B2). The HTML is byte for
-// byte what the templ markup produced (testdata/cart.golden.html pins it), and
-// every value from the view model is HTML-escaped as templ escapes it.
+// cartRows renders the table rows of the cart, one per line, in Go rather than
+// in cart.templ (rows.go says why), so a cart costs the same allocations whatever
+// its length. testdata/cart.golden.html pins its HTML, byte for byte what the
+// templ markup produced.
 type cartRows struct {
 	page *CartPage
 }
