@@ -157,34 +157,10 @@ func (h *handler) checkCredentials(username, password string) bool {
 // loadSession loads the admin session named by the cookie into the request's
 // context and saves it, when changed, just before the response is written.
 func (h *handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	sm := h.deps.Sessions
+	load := withSession(h.deps.Sessions, "admin session", next)
 	return func(c echo.Context) error {
 		c.Response().Header().Add("Vary", "Cookie")
-		var token string
-		if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-			token = ck.Value
-		}
-		ctx, err := sm.Load(c.Request().Context(), token)
-		if err != nil {
-			return fmt.Errorf("load admin session: %w", err)
-		}
-		c.SetRequest(c.Request().WithContext(ctx))
-		c.Response().Before(func() {
-			switch sm.Status(ctx) {
-			case scs.Modified:
-				token, expiry, err := sm.Commit(ctx)
-				if err != nil {
-					// The page is already on its way; without the cookie the admin is
-					// simply asked to sign in again.
-					logger(c).Error("saving the admin session", "error", err)
-					return
-				}
-				sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
-			case scs.Destroyed:
-				sm.WriteSessionCookie(ctx, c.Response(), "", time.Time{})
-			}
-		})
-		return next(c)
+		return load(c)
 	}
 }
 
