@@ -1,12 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/orchestrate-checkout/checkout/orders"
 	"github.com/orchestrate-checkout/checkout/views"
 )
+
+// Catalog reads products.
+type Catalog interface {
+	List(ctx context.Context) ([]orders.Product, error)
+}
 
 // catalog renders the product grid at GET /.
 func (h *handler) catalog(c echo.Context) error {

@@ -4,7 +4,6 @@
 package handlers
 
 import (
-	"context"
 	"log/slog"
 	"net/url"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orchestrate-checkout/checkout/orchestrate"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 // Config holds the settings the handlers need from the app's configuration.
@@ -52,17 +50,6 @@ type Config struct {
 	// Monday), the dates of the list's filters, and every time the admin and its
 	// CSV show. Nil is UTC.
 	Location *time.Location
-}
-
-// Catalog reads products.
-type Catalog interface {
-	List(ctx context.Context) ([]orders.Product, error)
-}
-
-// Readiness reports whether the app can serve: nil when the database answers and
-// every migration is applied.
-type Readiness interface {
-	Ready(ctx context.Context) error
 }
 
 // Orders is the order store: what the shop's and the admin's pages read and
