@@ -144,15 +144,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Carts:     carts,
 		Orders:    orderStore,
 		Payments:  payments,
-		Webhooks:  inbox,
+		Inbox:     inbox,
 		Readiness: migrations.NewReadiness(pool, provider),
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
-		Sessions:      sessions,
-		Throttle:      adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
-		AdminOrders:   orderStore,
-		AdminPayments: payments,
-		Reprocess:     inbox,
+		Sessions: sessions,
+		Throttle: adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
 	})
 
 	// Background work: River runs until ctx is done, then finishes running jobs.

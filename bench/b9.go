@@ -146,7 +146,7 @@ func (r *sqlRecorder) record(fn func() error) ([]capturedSQL, error) {
 }
 
 // adminApp is the shop with its admin served, wired as main.run wires it (scs
-// sessions in PostgreSQL, the sign-in throttle, the order store as AdminOrders),
+// sessions in PostgreSQL, the sign-in throttle, the order store as Orders),
 // on its own pool whose statements can be recorded.
 type adminApp struct {
 	URL     string
@@ -182,10 +182,9 @@ func (e *env) adminApp(ctx context.Context) (*adminApp, error) {
 		Logger: discardLogger(), Registry: prometheus.NewRegistry(), WebhookSecret: webhookSecret,
 		AdminUsername: adminUser, AdminPassword: adminPass,
 	}, handlers.Deps{
-		Catalog: base.Catalog, Carts: base.Carts, Orders: store, Payments: base.Payments, Webhooks: inbox,
-		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(a.Pool, 0), 12*time.Hour, 30*time.Minute, false),
-		Throttle:    adminauth.NewSigninThrottle(a.Pool, adminauth.ThrottleConfig{}),
-		AdminOrders: store, AdminPayments: base.Payments, Reprocess: inbox,
+		Catalog: base.Catalog, Carts: base.Carts, Orders: store, Payments: base.Payments, Inbox: inbox,
+		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(a.Pool, 0), 12*time.Hour, 30*time.Minute, false),
+		Throttle: adminauth.NewSigninThrottle(a.Pool, adminauth.ThrottleConfig{}),
 	})
 	url, stop, err := serveHTTP(h)
 	if err != nil {

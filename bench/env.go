@@ -248,7 +248,7 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 		Logger: logger, Registry: registry, WebhookSecret: webhookSecret, CookieSecret: []byte(cookieSecret),
 	}, handlers.Deps{
 		Catalog: a.Catalog, Carts: a.Carts, Orders: a.Orders, Payments: a.Payments,
-		Webhooks: orders.NewInbox(a.Pool, a.Jobs), Readiness: migrations.NewReadiness(a.Pool, provider),
+		Inbox: orders.NewInbox(a.Pool, a.Jobs), Readiness: migrations.NewReadiness(a.Pool, provider),
 	})
 	var stop func()
 	a.URL, stop, err = serveHTTP(h)

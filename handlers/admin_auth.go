@@ -71,34 +71,10 @@ func (h *handler) checkCredentials(username, password string) bool {
 // loadSession loads the admin session named by the cookie into the request's
 // context and saves it, when changed, just before the response is written.
 func (h *handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	sm := h.deps.Sessions
+	load := withSession(h.deps.Sessions, "admin session", next)
 	return func(c echo.Context) error {
 		c.Response().Header().Add("Vary", "Cookie")
-		var token string
-		if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-			token = ck.Value
-		}
-		ctx, err := sm.Load(c.Request().Context(), token)
-		if err != nil {
-			return fmt.Errorf("load admin session: %w", err)
-		}
-		c.SetRequest(c.Request().WithContext(ctx))
-		c.Response().Before(func() {
-			switch sm.Status(ctx) {
-			case scs.Modified:
-				token, expiry, err := sm.Commit(ctx)
-				if err != nil {
-					// The page is already on its way; without the cookie the admin is
-					// simply asked to sign in again.
-					logger(c).Error("saving the admin session", "error", err)
-					return
-				}
-				sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
-			case scs.Destroyed:
-				sm.WriteSessionCookie(ctx, c.Response(), "", time.Time{})
-			}
-		})
-		return next(c)
+		return load(c)
 	}
 }
 
@@ -118,13 +94,13 @@ func (h *handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		if strings.HasSuffix(c.Request().URL.Path, ".csv") {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to export orders.")
 		}
-		target := "/admin/login"
+		next := ""
 		if c.Request().Method == http.MethodGet {
-			if next := safeNext(c.Request().URL.RequestURI()); next != "/admin" {
-				target += "?next=" + url.QueryEscape(next)
+			if n := safeNext(c.Request().URL.RequestURI()); n != views.AdminURL {
+				next = n
 			}
 		}
-		return c.Redirect(http.StatusSeeOther, target)
+		return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(next))
 	}
 }
 
@@ -255,29 +231,5 @@ func (h *handler) signOut(c echo.Context) error {
 	if err := h.deps.Sessions.Destroy(c.Request().Context()); err != nil {
 		return fmt.Errorf("destroy admin session: %w", err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/login")
-}
-
-// adminLayout is the frame of a signed-in admin page.
-func (h *handler) adminLayout(c echo.Context, title string) views.Layout {
-	l := h.layout(c, title)
-	l.Admin, l.SignedIn = true, true
-	l.CSRFToken = csrfToken(c)
-	return l
-}
-
-// flash keeps a one-time message for the next page the admin sees.
-func (h *handler) flash(c echo.Context, tone, msg string) {
-	ctx := c.Request().Context()
-	h.deps.Sessions.Put(ctx, "flash", msg)
-	h.deps.Sessions.Put(ctx, "flash_tone", tone)
-}
-
-// popFlash returns and forgets the pending message.
-func (h *handler) popFlash(c echo.Context) views.Flash {
-	ctx := c.Request().Context()
-	return views.Flash{
-		Message: h.deps.Sessions.PopString(ctx, "flash"),
-		Tone:    h.deps.Sessions.PopString(ctx, "flash_tone"),
-	}
+	return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(""))
 }

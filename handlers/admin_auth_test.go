@@ -283,9 +283,9 @@ func TestAdminWrongUserAndWrongPasswordLookAlike(t *testing.T) {
 func newSignInApp(t *testing.T, pool *pgxpool.Pool, password string) *app {
 	t.Helper()
 	e := handlers.New(handlers.Config{StoreName: "Field Kettle", AdminUsername: testAdminUser, AdminPassword: password}, handlers.Deps{
-		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, true),
-		Throttle:    adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
-		AdminOrders: orders.NewOrders(pool),
+		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, true),
+		Throttle: adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
+		Orders:   orders.NewOrders(pool),
 	})
 	return &app{e: e, pool: pool}
 }

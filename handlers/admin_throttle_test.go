@@ -28,9 +28,9 @@ func newThrottledApp(t *testing.T, clock clockwork.Clock) (a *app, reg *promethe
 	db := testdb.New(t)
 	reg = prometheus.NewRegistry()
 	e := handlers.New(handlers.Config{StoreName: "Field Kettle", Registry: reg, AdminUsername: testAdminUser, AdminPassword: testAdminPassword}, handlers.Deps{
-		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, false),
-		Throttle:    adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Clock: clock}),
-		AdminOrders: orders.NewOrders(db.Pool),
+		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, false),
+		Throttle: adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Clock: clock}),
+		Orders:   orders.NewOrders(db.Pool),
 	})
 	return &app{e: e, pool: db.Pool}, reg
 }

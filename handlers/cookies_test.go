@@ -89,11 +89,11 @@ func TestProductionCookies(t *testing.T) {
 		AdminUsername: testAdminUser,
 		AdminPassword: testAdminPassword,
 	}, handlers.Deps{
-		Catalog:     orders.NewCatalog(db.Pool),
-		Carts:       orders.NewCarts(db.Pool),
-		Sessions:    handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, true),
-		Throttle:    adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{}),
-		AdminOrders: orders.NewOrders(db.Pool),
+		Catalog:  orders.NewCatalog(db.Pool),
+		Carts:    orders.NewCarts(db.Pool),
+		Orders:   orders.NewOrders(db.Pool),
+		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, true),
+		Throttle: adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{}),
 	})
 	a := &app{e: e, pool: db.Pool}
 	mug := a.productIDs(t)["enamel-mug"]

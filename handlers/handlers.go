@@ -4,7 +4,6 @@
 package handlers
 
 import (
-	"context"
 	"log/slog"
 	"net/url"
 	"time"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 // Config holds the settings the handlers need from the app's configuration.
@@ -55,35 +53,48 @@ type Config struct {
 	Location *time.Location
 }
 
-// Catalog reads products.
-type Catalog interface {
-	List(ctx context.Context) ([]orders.Product, error)
+// Orders is the order store: what the shop's and the admin's pages read and
+// write through it.
+type Orders interface {
+	orderCreator    // checkout.go
+	shopOrderReader // order.go
+	overviewReader  // admin_overview.go
+	orderLister     // admin_orders.go
+	orderExporter   // admin_csv.go
+	orderReader     // admin_order.go
+	webhookLog      // admin_webhooks.go
 }
 
-// Readiness reports whether the app can serve: nil when the database answers and
-// every migration is applied.
-type Readiness interface {
-	Ready(ctx context.Context) error
+// Payments starts orders' payments and confirms them with Orchestrate.
+type Payments interface {
+	paymentStarter   // checkout.go
+	paymentChecker   // order.go
+	paymentConfirmer // admin_order.go
 }
 
-// Deps are the stores and services the handlers call.
+// Inbox keeps Orchestrate's webhook deliveries and processes them.
+type Inbox interface {
+	webhookReceiver    // webhook.go
+	webhookReprocessor // admin_webhooks.go
+}
+
+// Deps are the stores and services the handlers call, each passed once. Each
+// page declares the methods it calls as a small interface in its own file;
+// Orders, Payments and Inbox gather those of one object.
 type Deps struct {
 	Catalog   Catalog
 	Carts     Carts
 	Orders    Orders
 	Payments  Payments
-	Webhooks  Webhooks
+	Inbox     Inbox
 	Readiness Readiness
 	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
 	// nil keeps them in this process's memory, for one instance only.
 	Flashes *scs.SessionManager
 
 	// The merchant's admin; /admin is not served when Sessions is nil.
-	Sessions      *scs.SessionManager
-	Throttle      SigninThrottle
-	AdminOrders   AdminOrders
-	AdminPayments AdminPayments
-	Reprocess     WebhookReprocessor
+	Sessions *scs.SessionManager
+	Throttle SigninThrottle
 }
 
 // handler carries the dependencies of every route.

@@ -171,15 +171,12 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 		Carts:     orders.NewCarts(pool),
 		Orders:    orders.NewOrders(pool).WithMetrics(metrics),
 		Payments:  payments,
-		Webhooks:  orders.NewInbox(pool, jobs),
+		Inbox:     orders.NewInbox(pool, jobs),
 		Readiness: readiness(t, pool),
 		Flashes:   handlers.NewFlashManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
 
-		Sessions:      handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, false),
-		Throttle:      adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
-		AdminOrders:   orders.NewOrders(pool),
-		AdminPayments: payments,
-		Reprocess:     orders.NewInbox(pool, jobs),
+		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, false),
+		Throttle: adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
 	})
 	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb, metrics: handlers.MetricsHandler(registry)}
 }
