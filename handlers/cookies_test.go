@@ -30,7 +30,7 @@ func TestPlantedCartCookieIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	victim := orders.NewCartID()
-	if err := orders.NewCarts(a.pool).Add(t.Context(), victim, mugID, 2); err != nil {
+	if err := orders.NewCarts(a.pool).Add(t.Context(), victim, mugID, 2, "USD"); err != nil {
 		t.Fatal(err)
 	}
 	// showsVictimsCart reports whether the cart page with cookie lists the mug.
