@@ -47,6 +47,13 @@ func (m Money) Decimal() string {
 	return a.Number()
 }
 
+// Symbol returns the symbol String writes for the currency code ("US$", "€"),
+// or the code itself for one CLDR does not know.
+func Symbol(code string) string {
+	s, _ := currency.GetSymbol(code, displayLocale)
+	return s
+}
+
 // Exponent returns how many decimals the currency code has (2 for all four the
 // shop sells in), from CLDR, and false for a code it does not know.
 func Exponent(code string) (int, bool) {
