@@ -121,22 +121,43 @@ func (h *handler) renderCart(c echo.Context, status int, page views.CartPage) er
 	page.CSRFToken = csrfToken(c)
 	page.Lines = cartLines(cart)
 	page.Total = cart.Total().String()
+	if missing := cart.Unavailable(); len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, l := range missing {
+			names[i] = l.Name
+		}
+		page.Unavailable = fmt.Sprintf("Not sold in %s: %s. Remove %s to check out in %s, or change the currency.",
+			cart.Currency, strings.Join(names, ", "), plural(len(missing), "it", "them"), cart.Currency)
+	}
 	return render(c, status, views.Cart(page))
 }
 
 func cartLines(cart *orders.Cart) []views.CartLine {
 	lines := make([]views.CartLine, 0, len(cart.Lines))
 	for _, l := range cart.Lines {
-		lines = append(lines, views.CartLine{
+		line := views.CartLine{
 			ProductID: l.ProductID,
 			Name:      l.Name,
 			Image:     l.Image,
 			UnitPrice: l.UnitPrice().String(),
 			Quantity:  l.Quantity,
 			LineTotal: l.LineTotal().String(),
-		})
+		}
+		if !l.Available {
+			line.Unavailable = true
+			line.UnitPrice, line.LineTotal = "", "Not sold in "+cart.Currency
+		}
+		lines = append(lines, line)
 	}
 	return lines
+}
+
+// plural returns one when n is 1 and many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // updateCartLine handles POST /cart/items/:id with a new quantity; 0 removes it.

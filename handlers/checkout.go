@@ -97,6 +97,7 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 		Layout:    h.layout(c, "Check out"),
 		Lines:     cartLines(cart),
 		Total:     cart.Total().String(),
+		Currency:  cart.Currency,
 		CSRFToken: csrfToken(c),
 		Form:      views.CheckoutForm{Name: form.Name, Email: form.Email},
 		Errors:    errs,
@@ -125,7 +126,18 @@ func (h *handler) checkout(c echo.Context) error {
 	if id == "" {
 		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
-	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, shopperCurrency(c), customer)
+	currency := shopperCurrency(c)
+	if seen := c.FormValue("currency"); seen != "" && seen != currency {
+		// The currency changed (in another tab) since the form was shown: show the
+		// prices in the new one before making an order in it.
+		kept := checkoutForm{Name: clip(form.Name), Email: clip(form.Email)}
+		msg := "Your cart is now priced in " + currency + ". Check the total, then continue to payment."
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: map[string]string{"currency": msg}}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
+	}
+	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, currency, customer)
 	if errors.Is(err, orders.ErrInvalid) || errors.Is(err, orders.ErrNotOffered) {
 		// Emptied or changed in another tab, or holding a product not sold in the
 		// shopper's currency: the cart says what to do.
