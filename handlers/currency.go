@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,20 +57,18 @@ func shopperCurrency(c echo.Context) string {
 }
 
 // currencySwitcher fills the header's currency switcher of a shop page: every
-// currency the shop sells in, the shopper's selected, and the page itself as
-// the form's target, so a switch shows the same page in the new currency.
-// Outside the shop (no currency decided) it leaves l as it is.
+// currency the shop sells in, the shopper's selected. A switch shows the same
+// page in the new currency; a page answering a form (an error page) has no GET
+// of its own, so there it goes to the catalog. Outside the shop (no currency
+// decided) it leaves l as it is.
 func currencySwitcher(c echo.Context, l *views.Layout) {
 	code, ok := c.Get(currencyKey).(string)
 	if !ok || code == "" {
 		return
 	}
 	l.Currency = code
-	l.CurrencyAction = views.CatalogURL
-	req := c.Request()
-	if p := req.URL.EscapedPath(); (req.Method == http.MethodGet || req.Method == http.MethodHead) &&
-		strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") {
-		l.CurrencyAction = p // a path of this site; "//host" would be another's
+	if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+		l.CurrencyAction = views.CatalogURL
 	}
 	l.Currencies = make([]views.Option, 0, len(orders.Currencies))
 	for _, cur := range orders.Currencies {

@@ -98,9 +98,8 @@ func TestCurrencySwitcher(t *testing.T) {
 				t.Fatalf("GET %s (%d) has %d currency switchers in its header, want 1", path, p.StatusCode, form.Length())
 			}
 			method, _ := form.Attr("method")
-			action, _ := form.Attr("action")
-			if method != "get" || action != path {
-				t.Errorf("the switcher is %s %s, want get %s", method, action, path)
+			if action, ok := form.Attr("action"); method != "get" || ok {
+				t.Errorf("the switcher is %s to %q, want get to the page itself (no action)", method, action)
 			}
 			id, _ := form.Find("select").Attr("id")
 			name, _ := form.Find("select").Attr("name")
@@ -154,5 +153,10 @@ func TestCurrencySwitcher(t *testing.T) {
 	}
 	if got := s.currencyCookie(); got != "GBP" {
 		t.Errorf("a POST's ?currency=CAD changed the cookie to %q", got)
+	}
+	// A form's error page has no GET of its own: its switcher goes to the catalog.
+	refused := s.post("/cart/items", url.Values{"product_id": {"mug"}})
+	if action, _ := refused.doc.Find("header form.currency-switcher").Attr("action"); refused.StatusCode != http.StatusBadRequest || action != "/" {
+		t.Errorf("a malformed POST = %d with a switcher to %q, want 400 with one to /", refused.StatusCode, action)
 	}
 }
