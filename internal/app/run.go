@@ -31,6 +31,9 @@ func (a *App) Run(ctx context.Context) error {
 	// waits for them to return.
 	if a.startJobs {
 		if err := a.Jobs.Start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped before it started
+			}
 			return fmt.Errorf("start background jobs: %w", err)
 		}
 		g.Go(func() error {
