@@ -67,16 +67,16 @@ func (a *App) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// pruneSessions deletes expired admin sessions every sessionPruneInterval until
-// ctx is done. A failure is logged and retried at the next tick.
+// pruneSessions deletes expired admin sessions every sessionPruneInterval of the
+// app's clock until ctx is done. A failure is logged and retried at the next tick.
 func (a *App) pruneSessions(ctx context.Context) {
-	ticker := time.NewTicker(sessionPruneInterval)
+	ticker := a.Clock.NewTicker(sessionPruneInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-ticker.Chan():
 			if err := orders.PruneExpiredSessions(ctx, a.Pool); err != nil {
 				a.Logger.Warn("deleting expired admin sessions", "error", err)
 			}
