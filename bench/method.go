@@ -30,7 +30,8 @@ const methodText = "## Method\n\n" +
 	"overhead is the app's p50 at one sender minus pgbench's average latency at one client. B6: B5's figure at 8 senders. B7: the " +
 	"sandbox's own create latency (p50 of direct client calls) and a `pgbench` commit of one row (\"2 commits\" = twice its latency); " +
 	"at 100 ms, C ÷ L. B8: K ÷ L, measured from River's `attempted_at`/`finalized_at` of the sweeper's confirm jobs, over N open " +
-	"attempts scaled down from 100,000 to fit the 10-minute budget. B11: VmHWM from `/proc/<pid>/status` of the child process after " +
+	"attempts scaled down from 100,000 to fit the 10-minute budget; River's default `FetchCooldown` of 100 ms capped it at K jobs per " +
+	"100 ms whatever L, so the app sets 10 ms (`orders/jobs.go`). B11: VmHWM from `/proc/<pid>/status` of the child process after " +
 	"the load. B12: one child process vs three behind round-robin senders, on one database; exactly-once: 30 orders with real sandbox " +
 	"payments completed in the sandbox, every `payment.succeeded` delivered twice to each instance at once, then each order must have " +
 	"exactly one transition to paid.\n" +
@@ -53,3 +54,17 @@ const methodText = "## Method\n\n" +
 	"signed in over HTTP, downloads all of `/admin/orders.csv` once, parsing it with `encoding/csv` as it streams and discarding it; " +
 	"the row count must equal the orders in the table (plus the header). The figure is VmHWM after the download.\n" +
 	"- Targets and baselines are issue #8's; a missed target stays a MISS in the table.\n"
+
+// decisionsText follows the method in docs/BENCHMARKS.md: what the code does
+// because of a measurement, so its comments can say why without the figures.
+const decisionsText = "## What the figures decided\n\n" +
+	"- **The cart's rows and the catalog's cards are written in Go, not templ** (`views/rows.go`): templ's generated code passes " +
+	"every `{ expression }` through `fmt.Sprint`, two allocations each, so a list in templ costs allocations in proportion to its " +
+	"length; B2's allocations-per-line row holds the Go writer to none per line.\n" +
+	"- **Page buffers are pooled** (`handlers/render.go`): growing a fresh buffer to a page's size was a tenth of a page's CPU.\n" +
+	"- **Responses are gzipped by klauspost's gzhttp at BestSpeed** (`handlers/compress.go`): a 5 KB page shrinks to 1.1 KB, within " +
+	"5% of the best level, for about 13 µs; Echo's own Gzip middleware took 18 µs.\n" +
+	"- **The orders list's totals load after the page** (`handlers/admin_orders.go`): summing the orders a filter selects takes a few " +
+	"hundred milliseconds at a million orders, more than B9 allows a page.\n" +
+	"- **The app's own CPU per request** (middleware, routing, templates: the part of B1 and B3 that is ours) is measured with " +
+	"in-memory stores by `go test -run '^$' -bench Request -benchmem ./handlers` (`handlers/middleware_bench_test.go`).\n"

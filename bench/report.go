@@ -154,6 +154,6 @@ func (r report) markdown() string {
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
-	b.WriteString("\n" + methodText)
+	b.WriteString("\n" + methodText + "\n" + decisionsText)
 	return b.String()
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -16,9 +14,8 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/argon2"
-	"golang.org/x/crypto/bcrypt"
 
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/orders"
 	"github.com/orchestrate-checkout/checkout/views"
 )
@@ -27,7 +24,7 @@ import (
 type SigninThrottle interface {
 	// Attempt counts an attempt before its password is compared and says whether
 	// it may be.
-	Attempt(ctx context.Context, addr, username string) (orders.SigninAttempt, error)
+	Attempt(ctx context.Context, addr, username string) (adminauth.SigninAttempt, error)
 	// Succeeded clears the address's count after a successful sign-in.
 	Succeeded(ctx context.Context, addr, username string) error
 }
@@ -61,89 +58,6 @@ func NewSessionManager(store scs.Store, lifetime, idle time.Duration, production
 	return sm
 }
 
-// CheckAdminPassword reports whether a configured ADMIN_PASSWORD that looks like a
-// bcrypt ($2a$, $2b$, $2y$) or argon2id ($argon2id$) hash is well formed. Anything
-// else is a plain password and always valid.
-func CheckAdminPassword(setting string) error {
-	_, err := newPasswordCheck(setting)
-	return err
-}
-
-// IsAdminPasswordHash reports whether a configured ADMIN_PASSWORD is given as a
-// bcrypt or argon2id hash rather than as the password itself.
-func IsAdminPasswordHash(setting string) bool {
-	for _, prefix := range []string{"$2a$", "$2b$", "$2y$", "$argon2id$"} {
-		if strings.HasPrefix(setting, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// passwordCheck compares a submitted password with the configured one.
-type passwordCheck func(password string) bool
-
-// newPasswordCheck parses the configured password: a bcrypt hash, an argon2id PHC
-// string, or plain text compared in constant time.
-func newPasswordCheck(setting string) (passwordCheck, error) {
-	switch {
-	case strings.HasPrefix(setting, "$2a$"), strings.HasPrefix(setting, "$2b$"), strings.HasPrefix(setting, "$2y$"):
-		hash := []byte(setting)
-		if _, err := bcrypt.Cost(hash); err != nil {
-			return nil, fmt.Errorf("ADMIN_PASSWORD looks like a bcrypt hash but is not one: %w", err)
-		}
-		return func(p string) bool { return bcrypt.CompareHashAndPassword(hash, []byte(p)) == nil }, nil
-	case strings.HasPrefix(setting, "$argon2id$"):
-		a, err := parseArgon2id(setting)
-		if err != nil {
-			return nil, fmt.Errorf("ADMIN_PASSWORD looks like an argon2id hash but is not one: %w", err)
-		}
-		return func(p string) bool {
-			got := argon2.IDKey([]byte(p), a.salt, a.time, a.memory, a.threads, uint32(len(a.key)))
-			return subtle.ConstantTimeCompare(got, a.key) == 1
-		}, nil
-	}
-	want := sha256.Sum256([]byte(setting))
-	return func(p string) bool {
-		got := sha256.Sum256([]byte(p)) // equal lengths: nothing leaks through timing
-		return subtle.ConstantTimeCompare(got[:], want[:]) == 1
-	}, nil
-}
-
-type argon2Params struct {
-	memory, time uint32
-	threads      uint8
-	salt, key    []byte
-}
-
-// parseArgon2id reads $argon2id$v=19$m=65536,t=3,p=4$<salt>$<key> (unpadded base64).
-func parseArgon2id(s string) (*argon2Params, error) {
-	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return nil, errors.New("want $argon2id$v=19$m=…,t=…,p=…$salt$hash")
-	}
-	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return nil, fmt.Errorf("unsupported version %q", parts[2])
-	}
-	a := &argon2Params{}
-	var threads uint32
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.memory, &a.time, &threads); err != nil {
-		return nil, fmt.Errorf("parameters %q: %w", parts[3], err)
-	}
-	if a.memory == 0 || a.time == 0 || threads == 0 || threads > math.MaxUint8 {
-		return nil, fmt.Errorf("parameters %q out of range", parts[3])
-	}
-	a.threads = uint8(threads)
-	var err error
-	if a.salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
-		return nil, fmt.Errorf("salt: %w", err)
-	}
-	if a.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(a.key) < 16 {
-		return nil, errors.New("hash: not base64 or shorter than 16 bytes")
-	}
-	return a, nil
-}
-
 // checkCredentials compares both fields in constant time and always runs the
 // password check, so a wrong username takes as long as a wrong password.
 func (h *handler) checkCredentials(username, password string) bool {
@@ -157,34 +71,10 @@ func (h *handler) checkCredentials(username, password string) bool {
 // loadSession loads the admin session named by the cookie into the request's
 // context and saves it, when changed, just before the response is written.
 func (h *handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
-	sm := h.deps.Sessions
+	load := withSession(h.deps.Sessions, "admin session", next)
 	return func(c echo.Context) error {
 		c.Response().Header().Add("Vary", "Cookie")
-		var token string
-		if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-			token = ck.Value
-		}
-		ctx, err := sm.Load(c.Request().Context(), token)
-		if err != nil {
-			return fmt.Errorf("load admin session: %w", err)
-		}
-		c.SetRequest(c.Request().WithContext(ctx))
-		c.Response().Before(func() {
-			switch sm.Status(ctx) {
-			case scs.Modified:
-				token, expiry, err := sm.Commit(ctx)
-				if err != nil {
-					// The page is already on its way; without the cookie the admin is
-					// simply asked to sign in again.
-					logger(c).Error("saving the admin session", "error", err)
-					return
-				}
-				sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
-			case scs.Destroyed:
-				sm.WriteSessionCookie(ctx, c.Response(), "", time.Time{})
-			}
-		})
-		return next(c)
+		return load(c)
 	}
 }
 
@@ -204,13 +94,13 @@ func (h *handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		if strings.HasSuffix(c.Request().URL.Path, ".csv") {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Sign in to export orders.")
 		}
-		target := "/admin/login"
+		next := ""
 		if c.Request().Method == http.MethodGet {
-			if next := safeNext(c.Request().URL.RequestURI()); next != "/admin" {
-				target += "?next=" + url.QueryEscape(next)
+			if n := safeNext(c.Request().URL.RequestURI()); n != views.AdminURL {
+				next = n
 			}
 		}
-		return c.Redirect(http.StatusSeeOther, target)
+		return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(next))
 	}
 }
 
@@ -341,29 +231,5 @@ func (h *handler) signOut(c echo.Context) error {
 	if err := h.deps.Sessions.Destroy(c.Request().Context()); err != nil {
 		return fmt.Errorf("destroy admin session: %w", err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/login")
-}
-
-// adminLayout is the frame of a signed-in admin page.
-func (h *handler) adminLayout(c echo.Context, title string) views.Layout {
-	l := h.layout(c, title)
-	l.Admin, l.SignedIn = true, true
-	l.CSRFToken = csrfToken(c)
-	return l
-}
-
-// flash keeps a one-time message for the next page the admin sees.
-func (h *handler) flash(c echo.Context, tone, msg string) {
-	ctx := c.Request().Context()
-	h.deps.Sessions.Put(ctx, "flash", msg)
-	h.deps.Sessions.Put(ctx, "flash_tone", tone)
-}
-
-// popFlash returns and forgets the pending message.
-func (h *handler) popFlash(c echo.Context) views.Flash {
-	ctx := c.Request().Context()
-	return views.Flash{
-		Message: h.deps.Sessions.PopString(ctx, "flash"),
-		Tone:    h.deps.Sessions.PopString(ctx, "flash_tone"),
-	}
+	return c.Redirect(http.StatusSeeOther, views.AdminSignInURL(""))
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	checkout "github.com/orchestrate-checkout/checkout/internal/app"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 )
@@ -302,8 +302,8 @@ func TestAdminPasswordHashes(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := testdb.New(t) // a fresh throttle: the failures below are deliberate
-			if err := handlers.CheckAdminPassword(tt.setting); err != nil {
-				t.Fatalf("CheckAdminPassword: %v", err)
+			if err := adminauth.CheckPasswordSetting(tt.setting); err != nil {
+				t.Fatalf("CheckPasswordSetting: %v", err)
 			}
 			a := newSignInApp(t, db.Pool, tt.setting)
 			addr := "192.0.2." + strconv.Itoa(100+i)
@@ -323,8 +323,8 @@ func TestAdminPasswordHashes(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"$2a$10$short", "$argon2id$v=19$m=65536,t=1,p=1$c2FsdA", "$argon2id$v=16$m=1,t=1,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA"} {
-		if err := handlers.CheckAdminPassword(bad); err == nil {
-			t.Errorf("CheckAdminPassword(%q) = nil, want an error", bad)
+		if err := adminauth.CheckPasswordSetting(bad); err == nil {
+			t.Errorf("CheckPasswordSetting(%q) = nil, want an error", bad)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -10,6 +11,11 @@ import (
 
 	"github.com/orchestrate-checkout/checkout/orders"
 )
+
+// orderExporter streams the orders a filter selects, newest first.
+type orderExporter interface {
+	ExportOrders(ctx context.Context, f orders.Filter, fn func(*orders.ExportRow) error) error
+}
 
 // csvHeader names the export's columns. Times are ISO 8601 in the store's time
 // zone, with its offset; amounts are decimal major units, in the currency of the
@@ -44,7 +50,7 @@ func (h *handler) exportOrders(c echo.Context) error {
 	}
 	n := 0
 	record := make([]string, len(csvHeader))
-	err = h.deps.AdminOrders.ExportOrders(c.Request().Context(), q.filter, func(r *orders.ExportRow) error {
+	err = h.deps.Orders.ExportOrders(c.Request().Context(), q.filter, func(r *orders.ExportRow) error {
 		if !started {
 			if err := start(); err != nil {
 				return err

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/orchestrate-checkout/checkout/internal/seed"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -166,4 +168,78 @@ func utc(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// TestAdminOverview: on a Wednesday afternoon (the clock is pinned; the
+// boundaries have a test of their own) every figure of the overview matches the
+// database and links to exactly the orders behind it.
+func TestAdminOverview(t *testing.T) {
+	now := time.Date(2026, time.November, 25, 15, 0, 0, 0, time.UTC)
+	a := newAppWith(t, testdb.New(t).Pool, appOptions{clock: clockwork.NewFakeClockAt(now)})
+	ctx := context.Background()
+	if err := seed.Orders(ctx, a.pool, seed.Options{Orders: 500, Now: now, Span: 30 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	admin := a.newAdmin(t)
+	p := admin.get("/admin")
+	if p.StatusCode != http.StatusOK {
+		t.Fatalf("GET /admin = %d", p.StatusCode)
+	}
+	for _, status := range []string{"awaiting_payment", "paid", "failed", "expired", "needs_review"} {
+		sel := p.doc.Find(`#by-status a[data-status="` + status + `"]`)
+		want := strconv.Itoa(a.count(t, `SELECT count(*) FROM orders WHERE status = $1`, status))
+		if got := strings.TrimSpace(sel.Find(".value").Text()); got != want {
+			t.Errorf("%s count = %q, want %s", status, got, want)
+		}
+		if href, _ := sel.Attr("href"); href != "/admin/orders?status="+status {
+			t.Errorf("%s links to %q", status, href)
+		}
+	}
+	attention := map[string]string{}
+	p.doc.Find("#attention a").Each(func(_ int, s *goquery.Selection) {
+		attention[strings.TrimSpace(s.Find(".label").Text())] = strings.TrimSpace(s.Find(".value").Text())
+	})
+	wantStuckOpen := strconv.Itoa(a.count(t, `SELECT count(*) FROM payment_attempts WHERE status = 'open' AND expires_at < $1`, now))
+	wantUnknown := strconv.Itoa(a.count(t, `SELECT count(*) FROM payment_attempts WHERE status = 'unknown'`))
+	wantRefund := strconv.Itoa(a.count(t, `SELECT count(*) FROM orders WHERE refund_needed`))
+	if attention["Payments open past expiry"] != wantStuckOpen || attention["Payments of unknown outcome"] != wantUnknown ||
+		attention["Refund needed"] != wantRefund || wantStuckOpen == "0" || wantUnknown == "0" {
+		t.Errorf("attention = %v, want open past expiry %s, unknown %s, refund %s", attention, wantStuckOpen, wantUnknown, wantRefund)
+	}
+	// Today's and this week's revenue per currency match the database and link
+	// to exactly those orders.
+	for _, w := range []struct {
+		id    string
+		start time.Time
+	}{
+		{"revenue-today", time.Date(2026, time.November, 25, 0, 0, 0, 0, time.UTC)},
+		{"revenue-week", time.Date(2026, time.November, 23, 0, 0, 0, 0, time.UTC)},
+	} {
+		links := p.doc.Find("#" + w.id + " a")
+		if links.Length() != 4 {
+			t.Fatalf("%s lists %d currencies; the seed pays orders in all four every day", w.id, links.Length())
+		}
+		links.Each(func(_ int, s *goquery.Selection) {
+			href, _ := s.Attr("href")
+			u, err := url.Parse(href)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur := u.Query().Get("currency")
+			n := a.count(t, `SELECT count(*) FROM orders WHERE status = 'paid' AND currency = $1 AND paid_at >= $2`, cur, w.start)
+			if !strings.Contains(s.Text(), "· "+strconv.Itoa(n)+" orders") || u.Query().Get("paid_since") != w.start.Format(time.DateOnly) {
+				t.Errorf("%s %s = %q (link %s), want %d orders since %s", w.id, cur, s.Text(), href, n, w.start.Format(time.DateOnly))
+			}
+			numbers, _, _ := admin.listAll(href)
+			if len(numbers) != n {
+				t.Errorf("the %s %s link lists %d orders, want %d", w.id, cur, len(numbers), n)
+			}
+		})
+	}
+	// The stuck link lists the orders whose attempt is stuck at the clock's time.
+	stuck := a.count(t, `SELECT count(DISTINCT order_id) FROM payment_attempts
+		WHERE status = 'unknown' OR (status = 'open' AND expires_at < $1)`, now)
+	if numbers, _, _ := admin.listAll("/admin/orders?flag=stuck"); len(numbers) != stuck {
+		t.Errorf("the stuck orders list %d orders, want %d", len(numbers), stuck)
+	}
 }

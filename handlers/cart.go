@@ -58,17 +58,6 @@ func (h *handler) ensureCartID(c echo.Context) string {
 	return id
 }
 
-// shopLayout is the frame of a shop page, with the cart count in the header.
-func (h *handler) shopLayout(c echo.Context, title string) (views.Layout, error) {
-	l := h.layout(c, title)
-	n, err := h.deps.Carts.Count(c.Request().Context(), cartID(c))
-	if err != nil {
-		return l, err
-	}
-	l.CartCount = n
-	return l, nil
-}
-
 // addToCart handles POST /cart/items: product_id and an optional quantity. A
 // product that cannot be added sends the shopper to the cart (303), which says so.
 func (h *handler) addToCart(c echo.Context) error {
@@ -91,7 +80,7 @@ func (h *handler) addToCart(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cart")
+	return c.Redirect(http.StatusSeeOther, views.CartURL)
 }
 
 // rejectCartChange sends the shopper to the cart (303), which shows why their
@@ -100,7 +89,7 @@ func (h *handler) rejectCartChange(c echo.Context, why cartFlash) error {
 	if err := h.putShopFlash(c, flashCart, why); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cart")
+	return c.Redirect(http.StatusSeeOther, views.CartURL)
 }
 
 // showCart handles GET /cart: the cart, or (422) the cart with why a change was
@@ -184,10 +173,10 @@ func (h *handler) setQuantity(c echo.Context, productID int64, qty int) error {
 	err := h.deps.Carts.SetQuantity(c.Request().Context(), cartID(c), productID, qty)
 	if errors.Is(err, orders.ErrNotFound) {
 		// The line is already gone (a second tab removed it): show the cart as it is.
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/cart")
+	return c.Redirect(http.StatusSeeOther, views.CartURL)
 }

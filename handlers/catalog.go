@@ -1,12 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/orchestrate-checkout/checkout/orders"
 	"github.com/orchestrate-checkout/checkout/views"
 )
+
+// Catalog reads products.
+type Catalog interface {
+	List(ctx context.Context) ([]orders.Product, error)
+}
 
 // catalog renders the product grid at GET /.
 func (h *handler) catalog(c echo.Context) error {
@@ -29,9 +36,4 @@ func (h *handler) catalog(c echo.Context) error {
 		})
 	}
 	return render(c, http.StatusOK, views.Catalog(page))
-}
-
-// layout returns the frame's view model for a shop page.
-func (h *handler) layout(c echo.Context, title string) views.Layout {
-	return views.Layout{Title: title, StoreName: h.cfg.StoreName}
 }

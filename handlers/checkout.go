@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -14,18 +13,14 @@ import (
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
-// Orders creates and reads orders.
-type Orders interface {
+// orderCreator turns a cart into an order.
+type orderCreator interface {
 	CreateFromCart(ctx context.Context, cartID string, c orders.Customer) (*orders.Order, error)
-	ByRef(ctx context.Context, ref string) (*orders.Order, error)
-	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
 }
 
-// Payments starts and confirms an order's Orchestrate payment.
-type Payments interface {
+// paymentStarter starts an order's Orchestrate payment (checkout, pay again).
+type paymentStarter interface {
 	Start(ctx context.Context, orderID int64) (link string, err error)
-	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
-	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
 }
 
 // checkoutForm is the customer form, validated on the server.
@@ -96,11 +91,11 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 		return err
 	}
 	if len(cart.Lines) == 0 {
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	total, err := cart.Total()
 	if err != nil {
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	page := views.CheckoutPage{
 		Layout:    h.layout(c, "Check out"),
@@ -128,15 +123,15 @@ func (h *handler) checkout(c echo.Context) error {
 		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: errs}); err != nil {
 			return err
 		}
-		return c.Redirect(http.StatusSeeOther, "/checkout")
+		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
 	}
 	id := cartID(c)
 	if id == "" {
-		return c.Redirect(http.StatusSeeOther, "/cart")
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, customer)
 	if errors.Is(err, orders.ErrInvalid) {
-		return c.Redirect(http.StatusSeeOther, "/cart") // emptied or changed in another tab
+		return c.Redirect(http.StatusSeeOther, views.CartURL) // emptied or changed in another tab
 	}
 	if err != nil {
 		return err
@@ -175,7 +170,7 @@ func (h *handler) startPayment(c echo.Context, order *orders.Order) error {
 			return err
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/orders/"+order.PublicRef)
+	return c.Redirect(http.StatusSeeOther, views.OrderURL(order.PublicRef))
 }
 
 // renderPaymentProblem renders, for GET /orders/:ref, why the order's payment

@@ -20,10 +20,9 @@ const minCompressLength = 1400
 
 // compress gzips text responses of at least minCompressLength bytes for clients
 // that accept gzip: pages, htmx fragments, the CSV export (flushed as it
-// streams). klauspost's gzhttp at BestSpeed: a 5 KB page shrinks to 1.1 KB,
-// within 5% of the best level, for about 13 µs (Echo's own Gzip took 18 µs).
-// Static files are served precompressed (static.Gzipped); /metrics negotiates
-// its own encoding.
+// streams). klauspost's gzhttp at BestSpeed: nearly the best level's size for
+// a fraction of its CPU (docs/BENCHMARKS.md has the figures). Static files are
+// served precompressed (static.Gzipped); /metrics negotiates its own encoding.
 func (h *handler) compress() echo.MiddlewareFunc {
 	wrap, err := gzhttp.NewWrapper(
 		gzhttp.MinSize(minCompressLength),

@@ -92,17 +92,17 @@ func (h *handler) handleError(err error, c echo.Context) {
 			Heading:   text[0],
 			Message:   msg,
 			RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
-			BackURL:   "/",
+			BackURL:   views.CatalogURL,
 			BackLabel: "Back to the shop",
 		}
-		if p := c.Request().URL.Path; p == "/admin" || strings.HasPrefix(p, "/admin/") {
+		if p := c.Request().URL.Path; p == views.AdminURL || strings.HasPrefix(p, views.AdminURL+"/") {
 			// The merchant's error pages stay in the admin, with its navigation
 			// when they are signed in.
 			page.Layout.Admin = true
 			if signedIn, _ := c.Get(adminSignedInKey).(bool); signedIn {
 				page.Layout = h.adminLayout(c, text[0])
 			}
-			page.BackURL, page.BackLabel = "/admin", "Back to the admin"
+			page.BackURL, page.BackLabel = views.AdminURL, "Back to the admin"
 		}
 		werr = render(c, status, views.Error(page))
 	}

@@ -72,6 +72,10 @@ func TestCheckoutErrorSummary(t *testing.T) {
 // poll that keeps polling sends no cart link.
 func TestStatusFragmentUpdatesCartBadge(t *testing.T) {
 	a := newApp(t)
+	// No webhook at all, not even payment.created, whose job could be reading
+	// the payment when the poll below asks: the poll alone confirms the payment,
+	// as it does when webhooks are late.
+	a.setFaults(t, `{"webhooks_disabled": true}`)
 	o := a.checkoutOne(t)
 	page := o.get("/orders/" + o.ref + "/success")
 	if got := page.doc.Find("#cart-link .cart-count").Text(); got != "1" {
@@ -85,10 +89,6 @@ func TestStatusFragmentUpdatesCartBadge(t *testing.T) {
 		t.Errorf("a fragment that keeps polling carries %d cart links, want none", n)
 	}
 
-	// No webhook: the poll alone confirms the payment, as it does when
-	// webhooks are late (a webhook's job racing the poll would leave this
-	// poll showing the state it read first).
-	a.setFaults(t, `{"webhooks_disabled": true}`)
 	payOnHostedPage(t, o.link, "4242 4242 4242 4242")
 	if _, err := a.pool.Exec(context.Background(), `UPDATE payment_attempts SET last_checked_at = NULL`); err != nil {
 		t.Fatal(err) // let the poll ask Orchestrate now
@@ -111,8 +111,8 @@ func TestStatusFragmentUpdatesCartBadge(t *testing.T) {
 // order is failed all the same, and its plain page words it so.
 func TestCancelPageSaysCancelled(t *testing.T) {
 	a := newApp(t)
-	o := a.checkoutOne(t)
 	a.setFaults(t, `{"webhooks_disabled": true}`) // the return page alone reads the cancel
+	o := a.checkoutOne(t)
 	cancelOnHostedPage(t, o.link)
 	p := o.get("/orders/" + o.ref + "/cancel")
 	if got := statusOf(p); got != "failed" {

@@ -78,34 +78,7 @@ func NewFlashManager(store scs.Store, production bool) *scs.SessionManager {
 // loadFlash loads the flash session named by the cookie, when there is one, and
 // saves it, when changed, just before the response is written.
 func (h *handler) loadFlash(next echo.HandlerFunc) echo.HandlerFunc {
-	sm := h.deps.Flashes
-	return func(c echo.Context) error {
-		var token string
-		if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-			token = ck.Value
-		}
-		ctx, err := sm.Load(c.Request().Context(), token)
-		if err != nil {
-			return fmt.Errorf("load flash: %w", err)
-		}
-		c.SetRequest(c.Request().WithContext(ctx))
-		c.Response().Before(func() {
-			switch sm.Status(ctx) {
-			case scs.Modified:
-				token, expiry, err := sm.Commit(ctx)
-				if err != nil {
-					// The redirect is on its way; the page it leads to then shows
-					// the form without the shopper's input, which they type again.
-					logger(c).Error("saving a flash", "error", err)
-					return
-				}
-				sm.WriteSessionCookie(ctx, c.Response(), token, expiry)
-			case scs.Destroyed:
-				sm.WriteSessionCookie(ctx, c.Response(), "", time.Time{})
-			}
-		})
-		return next(c)
-	}
+	return withSession(h.deps.Flashes, "flash", next)
 }
 
 // putShopFlash keeps v under key for the page the response redirects to.

@@ -4,7 +4,6 @@
 package handlers
 
 import (
-	"context"
 	"log/slog"
 	"net/url"
 	"time"
@@ -15,8 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 // Config holds the settings the handlers need from the app's configuration.
@@ -33,7 +32,7 @@ type Config struct {
 	// WebhookSecret verifies the signature of Orchestrate's webhooks.
 	WebhookSecret string
 	// AdminUsername and AdminPassword sign the merchant in to /admin; the password
-	// is plain text or a bcrypt or argon2id hash (see CheckAdminPassword).
+	// is plain text or a bcrypt or argon2id hash (see adminauth.NewPasswordCheck).
 	AdminUsername string
 	AdminPassword string
 	// CookieSecret keys the signatures of the shop's cookies (the CSRF token and
@@ -54,35 +53,48 @@ type Config struct {
 	Location *time.Location
 }
 
-// Catalog reads products.
-type Catalog interface {
-	List(ctx context.Context) ([]orders.Product, error)
+// Orders is the order store: what the shop's and the admin's pages read and
+// write through it.
+type Orders interface {
+	orderCreator    // checkout.go
+	shopOrderReader // order.go
+	overviewReader  // admin_overview.go
+	orderLister     // admin_orders.go
+	orderExporter   // admin_csv.go
+	orderReader     // admin_order.go
+	webhookLog      // admin_webhooks.go
 }
 
-// Readiness reports whether the app can serve: nil when the database answers and
-// every migration is applied.
-type Readiness interface {
-	Ready(ctx context.Context) error
+// Payments starts orders' payments and confirms them with Orchestrate.
+type Payments interface {
+	paymentStarter   // checkout.go
+	paymentChecker   // order.go
+	paymentConfirmer // admin_order.go
 }
 
-// Deps are the stores and services the handlers call.
+// Inbox keeps Orchestrate's webhook deliveries and processes them.
+type Inbox interface {
+	webhookReceiver    // webhook.go
+	webhookReprocessor // admin_webhooks.go
+}
+
+// Deps are the stores and services the handlers call, each passed once. Each
+// page declares the methods it calls as a small interface in its own file;
+// Orders, Payments and Inbox gather those of one object.
 type Deps struct {
 	Catalog   Catalog
 	Carts     Carts
 	Orders    Orders
 	Payments  Payments
-	Webhooks  Webhooks
+	Inbox     Inbox
 	Readiness Readiness
 	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
 	// nil keeps them in this process's memory, for one instance only.
 	Flashes *scs.SessionManager
 
 	// The merchant's admin; /admin is not served when Sessions is nil.
-	Sessions      *scs.SessionManager
-	Throttle      SigninThrottle
-	AdminOrders   AdminOrders
-	AdminPayments AdminPayments
-	Reprocess     WebhookReprocessor
+	Sessions *scs.SessionManager
+	Throttle SigninThrottle
 }
 
 // handler carries the dependencies of every route.
@@ -93,7 +105,7 @@ type handler struct {
 	signins  *prometheus.CounterVec // admin sign-in attempts, by result
 	keys     cookieKeys             // sign the CSRF and cart cookies
 	// passwordOK checks an admin password; nil (a malformed hash) accepts none.
-	passwordOK passwordCheck
+	passwordOK adminauth.PasswordCheck
 }
 
 // New returns the app's Echo instance with every route and middleware in place.
@@ -111,7 +123,7 @@ func New(cfg Config, deps Deps) *echo.Echo {
 		deps.Flashes = NewFlashManager(memstore.NewWithCleanupInterval(0), cfg.Production)
 	}
 	h := &handler{cfg: cfg, deps: deps, keys: newCookieKeys(cfg.CookieSecret)}
-	if check, err := newPasswordCheck(cfg.AdminPassword); err != nil {
+	if check, err := adminauth.NewPasswordCheck(cfg.AdminPassword); err != nil {
 		cfg.Logger.Error("admin sign-in disabled", "error", err) // LoadConfig validates this at startup
 	} else {
 		h.passwordOK = check

@@ -20,6 +20,12 @@ func (h *handler) healthz(c echo.Context) error {
 // hit many times a second need not run the JSON encoder.
 var healthyBody = []byte(`{"status":"ok"}` + "\n")
 
+// Readiness reports whether the app can serve: nil when the database answers and
+// every migration is applied.
+type Readiness interface {
+	Ready(ctx context.Context) error
+}
+
 // readyz answers 200 when the database is reachable and fully migrated, 503
 // otherwise, so a load balancer sends no traffic to an instance that cannot serve.
 func (h *handler) readyz(c echo.Context) error {

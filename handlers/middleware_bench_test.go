@@ -15,8 +15,7 @@ import (
 )
 
 // Benchmarks of the app's own CPU per request (middleware, routing, templates),
-// with in-memory stores so the database is not measured: the part of B1 and B3
-// (issue #8) that is ours. Profile with
+// with in-memory stores so the database is not measured. Profile with
 //
 //	go test -run '^$' -bench Request -benchmem -cpuprofile cpu.out ./handlers
 
@@ -83,7 +82,7 @@ func BenchmarkRequestHealthz(b *testing.B) { benchRequest(b, "/healthz") }
 func BenchmarkRequestCatalogFirstVisit(b *testing.B) { benchRequest(b, "/") }
 
 // returningShopper is the cookies of a shopper with a cart and a CSRF token the
-// app signed, as B3 loads the pages.
+// app signed, as a returning shopper loads the pages.
 func returningShopper(b *testing.B) []*http.Cookie {
 	w := httptest.NewRecorder()
 	benchApp().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))

@@ -12,6 +12,19 @@ import (
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
+// shopOrderReader reads an order as its shopper's page shows it.
+type shopOrderReader interface {
+	ByRef(ctx context.Context, ref string) (*orders.Order, error)
+	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
+}
+
+// paymentChecker asks Orchestrate where an order's payment stands, at most once
+// per interval whoever asks.
+type paymentChecker interface {
+	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
+	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
+}
+
 // confirmInterval is how often a polled order page may ask Orchestrate.
 const confirmInterval = 3 * time.Second
 
@@ -73,17 +86,25 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 			Email:    order.CustomerEmail,
 			Return:   kind,
 			Status:   h.orderStatus(c, order, kind),
-		}
-		for _, it := range items {
-			page.Items = append(page.Items, views.OrderItem{
-				Name:      it.Name,
-				Quantity:  it.Quantity,
-				UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: order.Currency}.String(),
-				LineTotal: it.LineTotal(order.Currency).String(),
-			})
+			Items:    orderItemRows(items, order.Currency),
 		}
 		return render(c, http.StatusOK, views.Order(page))
 	}
+}
+
+// orderItemRows are an order's items as the shopper's and the admin's order pages
+// list them, priced in the order's currency.
+func orderItemRows(items []orders.OrderItem, currency string) []views.OrderItem {
+	rows := make([]views.OrderItem, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, views.OrderItem{
+			Name:      it.Name,
+			Quantity:  it.Quantity,
+			UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: currency}.String(),
+			LineTotal: it.LineTotal(currency).String(),
+		})
+	}
+	return rows
 }
 
 // orderStatusFragment handles GET /orders/:ref/status, polled by the order page

@@ -10,8 +10,8 @@ import (
 // TestShopFormsRedirectWhenRefused: every shop form that cannot be done answers
 // 303 to a page (never a page of its own, which the browser could only show again
 // by resending the form: Chrome's "Confirm Form Resubmission"). That page, read
-// once, answers with the status and message the POST used to, the shopper's input
-// kept; read again it is the plain page. Nothing the shopper typed is in the
+// once, answers with the refusal's status and message, the shopper's input kept;
+// read again it is the plain page. Nothing the shopper typed is in the
 // redirect's URL or in the flash cookie, and the flash is gone once shown.
 func TestShopFormsRedirectWhenRefused(t *testing.T) {
 	a := newApp(t)

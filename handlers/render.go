@@ -31,8 +31,8 @@ func render(c echo.Context, status int, component templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// renderBuffers keeps page buffers between requests: growing a fresh buffer to a
-// page's size was a tenth of a page's CPU.
+// renderBuffers keeps page buffers between requests, so a page is not written
+// into a fresh buffer grown to its size each time.
 var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxPooledBuffer is the largest buffer worth keeping: several times a big page.

@@ -15,8 +15,8 @@ import (
 // kilobytes.
 const maxWebhookBody = 1 << 20
 
-// Webhooks stores verified deliveries in the inbox.
-type Webhooks interface {
+// webhookReceiver stores verified deliveries in the inbox.
+type webhookReceiver interface {
 	Receive(ctx context.Context, body []byte, headers map[string]string) (*orders.Receipt, error)
 }
 
@@ -47,7 +47,7 @@ func (h *handler) webhook(c echo.Context) error {
 			headers[name] = v
 		}
 	}
-	r, err := h.deps.Webhooks.Receive(c.Request().Context(), body, headers)
+	r, err := h.deps.Inbox.Receive(c.Request().Context(), body, headers)
 	if err != nil {
 		logger(c).Error("webhook not stored; asking Orchestrate to retry", "error", err)
 		h.webhookMetric("", "unavailable")

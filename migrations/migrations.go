@@ -80,8 +80,8 @@ func riverUp(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
 	return nil
 }
 
-// Pending reports whether any embedded migration has not been applied yet; /readyz
-// uses it so a half-migrated instance does not take traffic.
+// Pending reports whether any embedded migration has not been applied yet, with a
+// provider of its own. /readyz asks Readiness instead, which keeps one provider.
 func Pending(ctx context.Context, db *sql.DB) (bool, error) {
 	p, err := NewProvider(db, nil)
 	if err != nil {

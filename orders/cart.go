@@ -1,3 +1,6 @@
+// Carts: the shopper's cart, kept in PostgreSQL under the random id its cookie
+// holds, priced from the catalog whenever it is read.
+
 package orders
 
 import (

@@ -1,3 +1,6 @@
+// The cart once its order is paid: what the order bought leaves the cart, in the
+// transaction that marks the order paid.
+
 package orders
 
 import (

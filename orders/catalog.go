@@ -1,3 +1,5 @@
+// The catalog: products and their prices, the only source of an order's amounts.
+
 package orders
 
 import (

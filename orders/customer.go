@@ -1,3 +1,7 @@
+// Changing an order's customer: a shopper who corrects their name or email before
+// paying gets a payment carrying the new one, while the old payment stays
+// reconciled.
+
 package orders
 
 import (

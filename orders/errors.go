@@ -1,3 +1,5 @@
+// The sentinel errors every store in this package wraps.
+
 package orders
 
 import "errors"

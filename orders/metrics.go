@@ -1,3 +1,6 @@
+// Prometheus metrics of reconciliation: confirmations, committed transitions and
+// the age of the oldest attempt still waiting for its outcome.
+
 package orders
 
 import (
@@ -5,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -91,25 +93,4 @@ func (m *Metrics) committed(events []Event) {
 		}
 		m.transitions.WithLabelValues(e.Subject, from, e.ToStatus).Inc()
 	}
-}
-
-// eventTx is a transaction that remembers the events recorded in it, so they are
-// counted only once it commits.
-type eventTx struct {
-	pgx.Tx
-	events []Event
-}
-
-// inTx runs fn in a transaction and, once it has committed, counts the
-// transitions fn recorded with recordEvent.
-func inTx(ctx context.Context, pool *pgxpool.Pool, m *Metrics, fn func(pgx.Tx) error) error {
-	var etx *eventTx
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		etx = &eventTx{Tx: tx}
-		return fn(etx)
-	})
-	if err == nil {
-		m.committed(etx.events)
-	}
-	return err
 }

@@ -1,3 +1,5 @@
+// Money: amounts in integer minor units and how they are shown to a shopper.
+
 package orders
 
 import (

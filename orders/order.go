@@ -1,3 +1,7 @@
+// Orders: the Order, its items, attempts and events, the Orders store that turns a
+// cart into an order and reads them back, and the column lists and scanning the
+// other files share.
+
 package orders
 
 import (
@@ -286,26 +290,24 @@ func scanOrder(rows pgx.Rows, err error) (*Order, error) {
 	return o, nil
 }
 
-// recordEvent writes one applied transition; call it in the transaction that made
-// the change. Empty strings are stored as NULL.
-func recordEvent(ctx context.Context, tx pgx.Tx, e Event) error {
-	if etx, ok := tx.(*eventTx); ok {
-		etx.events = append(etx.events, e)
-	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO order_events (order_id, attempt_id, subject, from_status, to_status, cause, source_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		e.OrderID, e.AttemptID, e.Subject, e.FromStatus, e.ToStatus, e.Cause, e.SourceID, e.Detail)
-	if err != nil {
-		return fmt.Errorf("record event: %w", err)
-	}
-	return nil
-}
-
 // ptr returns a pointer to s, or nil for the empty string.
 func ptr(s string) *string {
 	if s == "" {
 		return nil
 	}
 	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }

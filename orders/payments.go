@@ -1,3 +1,8 @@
+// Starting a payment: the Payments service, its configuration and errors, and
+// Start, which writes an attempt before calling Orchestrate, creates at most one
+// payment per order however many requests race, handles an unknown create outcome,
+// and checks the payment link before a shopper is sent to it.
+
 package orders
 
 import (
@@ -122,7 +127,7 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 			// Fall through to create one below.
 		case live.Status == AttemptOpen && live.ExpiresAt != nil && p.cfg.Clock.Now().After(*live.ExpiresAt):
 			// Past its expiry: find out what became of it before offering another.
-			if _, err := p.Confirm(ctx, live.ID, "start", ""); err != nil {
+			if _, err := p.ConfirmByAttempt(ctx, live.ID, "start", ""); err != nil {
 				return "", err
 			}
 			continue
@@ -386,33 +391,4 @@ func (p *Payments) markUnknown(ctx context.Context, attemptID, why string) error
 // markCreateFailed moves a creating attempt to create_failed, recording why.
 func (p *Payments) markCreateFailed(ctx context.Context, attemptID, why string) error {
 	return p.setAttemptStatus(ctx, attemptID, AttemptCreateFailed, "create", why)
-}
-
-// setAttemptStatus applies one attempt transition with its event, or nothing when
-// the attempt has already moved on.
-func (p *Payments) setAttemptStatus(ctx context.Context, attemptID string, to AttemptStatus, cause, why string) error {
-	return inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
-		var orderID int64
-		var from AttemptStatus
-		err := tx.QueryRow(ctx, `
-			UPDATE payment_attempts a SET status = $2, last_error = $3, updated_at = now()
-			FROM (SELECT id, status FROM payment_attempts WHERE id = $1 FOR UPDATE) old
-			WHERE a.id = old.id AND a.status = ANY($4)
-			RETURNING a.order_id, old.status`, attemptID, to, truncate(why, 500), attemptPredecessors(to)).Scan(&orderID, &from)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // moved on already: a no-op writes nothing
-		}
-		if err != nil {
-			return fmt.Errorf("attempt %s → %s: %w", attemptID, to, err)
-		}
-		return recordEvent(ctx, tx, Event{OrderID: orderID, AttemptID: &attemptID, Subject: "attempt",
-			FromStatus: ptr(string(from)), ToStatus: string(to), Cause: cause, Detail: truncate(why, 500)})
-	})
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

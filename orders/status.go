@@ -1,3 +1,7 @@
+// The state machines of orders and payment attempts: one table of allowed
+// transitions each, from which the SQL takes its conditions (status =
+// ANY(predecessors)), so the code and the database cannot disagree.
+
 package orders
 
 import "slices"

@@ -1,3 +1,10 @@
+// Text from clients passes one of these before it is stored or searched for:
+// CheckText for search terms and filters, CleanName for a person's name and
+// NormalizeEmail for an email address. They rest on PRECIS (RFC 8264), the IETF's
+// rules for which characters a user-entered string may hold, and refuse rather
+// than strip what they do not allow: a character removed unseen would make the
+// stored text differ from what the shopper saw and confirmed.
+
 package orders
 
 import (
@@ -8,13 +15,6 @@ import (
 	"golang.org/x/text/secure/precis"
 	"golang.org/x/text/unicode/norm"
 )
-
-// Text from clients passes one of these before it is stored or searched for:
-// CheckText for search terms and filters, CleanName for a person's name and
-// NormalizeEmail for an email address. They rest on PRECIS (RFC 8264), the IETF's
-// rules for which characters a user-entered string may hold, and refuse rather
-// than strip what they do not allow: a character removed unseen would make the
-// stored text differ from what the shopper saw and confirmed.
 
 // ErrBadText is returned for text that is not valid UTF-8 or holds a character
 // the shop refuses: a control character (NUL, tab, newline), an invisible or

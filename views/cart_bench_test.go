@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// cartPage20 is a cart page with 20 lines, the size issue #4 benchmarks.
+// cartPage20 is a cart page with 20 lines, the size the cart benchmarks render.
 func cartPage20() CartPage {
 	p := CartPage{Layout: Layout{Title: "Cart", StoreName: "Field Kettle", CartCount: 40}, Total: "$799.60", CSRFToken: "token"}
 	for i := range 20 {

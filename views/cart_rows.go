@@ -7,12 +7,10 @@ import (
 	"strconv"
 )
 
-// cartRows renders the table rows of the cart, one per line. It is written in Go
-// rather than in cart.templ because templ's generated code passes every
-// { expression } through fmt.Sprint, two allocations each, and a cart must cost
-// the same allocations whatever its length (issue #8, B2). The HTML is byte for
-// byte what the templ markup produced (testdata/cart.golden.html pins it), and
-// every value from the view model is HTML-escaped as templ escapes it.
+// cartRows renders the table rows of the cart, one per line, in Go rather than
+// in cart.templ (rows.go says why), so a cart costs the same allocations whatever
+// its length. testdata/cart.golden.html pins its HTML, byte for byte what the
+// templ markup produced.
 type cartRows struct {
 	page *CartPage
 }
@@ -34,7 +32,7 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 		rw.raw(name)
 		rw.raw(`</span></div></td><td class="num hide-narrow">`)
 		rw.text(l.UnitPrice)
-		rw.raw(`</td><td class="qty-cell"><form method="post" action="/cart/items/`)
+		rw.raw(`</td><td class="qty-cell"><form method="post" action="` + CartItemsURL + `/`)
 		rw.bytes(id)
 		rw.raw(`" class="inline"><input type="hidden" name="_csrf" value="`)
 		rw.raw(csrf)
@@ -51,7 +49,7 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 		} else {
 			rw.bytes(strconv.AppendInt(rw.qty[:0], int64(l.Quantity), 10))
 		}
-		rw.raw(`"> <button type="submit" class="secondary">Update</button></form><form method="post" action="/cart/items/`)
+		rw.raw(`"> <button type="submit" class="secondary">Update</button></form><form method="post" action="` + CartItemsURL + `/`)
 		rw.bytes(id)
 		rw.raw(`/remove" class="inline"><input type="hidden" name="_csrf" value="`)
 		rw.raw(csrf)

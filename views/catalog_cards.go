@@ -34,7 +34,7 @@ func (r productCards) Render(ctx context.Context, w io.Writer) error {
 		rw.text(pr.Price)
 		rw.raw(`</span> `)
 		if p.CSRFToken != "" {
-			rw.raw(`<form method="post" action="/cart/items"><input type="hidden" name="_csrf" value="`)
+			rw.raw(`<form method="post" action="` + CartItemsURL + `"><input type="hidden" name="_csrf" value="`)
 			rw.raw(csrf)
 			rw.raw(`"> <input type="hidden" name="product_id" value="`)
 			rw.bytes(strconv.AppendInt(rw.id[:0], pr.ID, 10))

@@ -8,7 +8,7 @@ import (
 // The pages' repeated parts (cart rows, product cards) are written in Go with a
 // rowWriter rather than in templ: templ's generated code passes every
 // { expression } through fmt.Sprint, two allocations each, so a list in templ
-// costs allocations in proportion to its length (issue #8, B2 and B3). Each
+// costs allocations in proportion to its length. Each
 // such component's HTML is byte for byte what its templ markup produced, pinned
 // by a golden file in testdata, and every value is HTML-escaped as templ escapes
 // it.

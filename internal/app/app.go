@@ -26,6 +26,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/migrations"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
@@ -175,15 +176,12 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		Carts:     a.Carts,
 		Orders:    a.Orders,
 		Payments:  a.Payments,
-		Webhooks:  a.Inbox,
+		Inbox:     a.Inbox,
 		Readiness: readiness,
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
-		Sessions:      handlers.NewSessionManager(sessionStore, cfg.AdminSessionLifetime, cfg.AdminSessionIdleTimeout, cfg.Production()),
-		Throttle:      orders.NewSigninThrottle(a.Pool, orders.ThrottleConfig{Clock: a.Clock}),
-		AdminOrders:   a.Orders,
-		AdminPayments: a.Payments,
-		Reprocess:     a.Inbox,
+		Sessions: handlers.NewSessionManager(sessionStore, cfg.AdminSessionLifetime, cfg.AdminSessionIdleTimeout, cfg.Production()),
+		Throttle: adminauth.NewSigninThrottle(a.Pool, adminauth.ThrottleConfig{Clock: a.Clock}),
 	})
 
 	if a.shopLn, err = a.listen("ADDR", cfg.Addr); err != nil {

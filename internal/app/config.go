@@ -10,7 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // STORE_TIMEZONE works on images without a zone database
 
-	"github.com/orchestrate-checkout/checkout/handlers"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
 )
 
@@ -188,7 +188,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	default:
 		bad("ADMIN_SESSION_IDLE_TIMEOUT (%s) must not be longer than ADMIN_SESSION_LIFETIME (%s)", c.AdminSessionIdleTimeout, c.AdminSessionLifetime)
 	}
-	if err := handlers.CheckAdminPassword(c.AdminPassword); err != nil {
+	if err := adminauth.CheckPasswordSetting(c.AdminPassword); err != nil {
 		bad("%v", err)
 	}
 	switch raw := get("TRUST_PROXY", "false"); raw {
@@ -241,7 +241,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		if c.OrchestrateBaseURL != nil && c.OrchestrateBaseURL.Scheme != "https" {
 			bad("ORCHESTRATE_BASE_URL must be https in production")
 		}
-		if err := checkProductionAdminPassword(c.AdminPassword, c.AdminUsername, c.StoreName); err != nil {
+		if c.AdminPassword == defaultAdminPassword {
+			bad("ADMIN_PASSWORD must be set in production: the default is refused")
+		} else if err := adminauth.CheckPasswordStrength(c.AdminPassword, c.AdminUsername, c.StoreName); err != nil {
 			bad("%v", err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/orchestrate-checkout/checkout/orders"
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 )
 
 // sessionPruneInterval is how often Run deletes expired admin sessions.
@@ -77,7 +77,7 @@ func (a *App) pruneSessions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-ticker.Chan():
-			if err := orders.PruneExpiredSessions(ctx, a.Pool); err != nil {
+			if err := adminauth.PruneExpiredSessions(ctx, a.Pool); err != nil {
 				a.Logger.Warn("deleting expired admin sessions", "error", err)
 			}
 		}

@@ -1,4 +1,8 @@
-package orders
+// The sign-in throttle: counts of sign-in attempts per client address and per
+// username, kept in PostgreSQL so every instance enforces one limit, and the locks
+// they set.
+
+package adminauth
 
 import (
 	"context"
@@ -188,15 +192,6 @@ func (t *SigninThrottle) Succeeded(ctx context.Context, addr, username string) e
 	b.Queue(`UPDATE admin_signin_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0`, userKey(username))
 	if err := t.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("sign-in throttle: %w", err)
-	}
-	return nil
-}
-
-// PruneExpiredSessions deletes admin sessions past their expiry from the sessions
-// table of scs's pgxstore (expired ones are already ignored when read).
-func PruneExpiredSessions(ctx context.Context, pool *pgxpool.Pool) error {
-	if _, err := pool.Exec(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
-		return fmt.Errorf("prune sessions: %w", err)
 	}
 	return nil
 }

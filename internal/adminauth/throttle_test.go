@@ -1,4 +1,4 @@
-package orders_test
+package adminauth_test
 
 import (
 	"cmp"
@@ -11,12 +11,12 @@ import (
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 // attempt makes one attempt and fails the test on an error.
-func attempt(t *testing.T, th *orders.SigninThrottle, addr, user string) orders.SigninAttempt {
+func attempt(t *testing.T, th *adminauth.SigninThrottle, addr, user string) adminauth.SigninAttempt {
 	t.Helper()
 	a, err := th.Attempt(context.Background(), addr, user)
 	if err != nil {
@@ -28,20 +28,20 @@ func attempt(t *testing.T, th *orders.SigninThrottle, addr, user string) orders.
 func TestSigninThrottleCountsLocksAndForgets(t *testing.T) {
 	db := testdb.New(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	th := orders.NewSigninThrottle(db.Pool, orders.ThrottleConfig{Free: 3, BaseLock: 10 * time.Second, MaxLock: 35 * time.Second, Clock: clock})
+	th := adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Free: 3, BaseLock: 10 * time.Second, MaxLock: 35 * time.Second, Clock: clock})
 	steps := []struct {
 		advance time.Duration
-		want    orders.SigninAttempt
+		want    adminauth.SigninAttempt
 	}{
-		{0, orders.SigninAttempt{Allowed: true, Failures: 1}},
-		{0, orders.SigninAttempt{Allowed: true, Failures: 2}},
-		{0, orders.SigninAttempt{Allowed: true, Failures: 3, Wait: 10 * time.Second}}, // the third locks, before its password is compared
-		{4 * time.Second, orders.SigninAttempt{Wait: 6 * time.Second}},                // refused, and not counted
-		{6 * time.Second, orders.SigninAttempt{Allowed: true, Failures: 4, Wait: 20 * time.Second}},
-		{20 * time.Second, orders.SigninAttempt{Allowed: true, Failures: 5, Wait: 35 * time.Second}}, // 40s, capped
-		{35 * time.Second, orders.SigninAttempt{Allowed: true, Failures: 6, Wait: 35 * time.Second}},
+		{0, adminauth.SigninAttempt{Allowed: true, Failures: 1}},
+		{0, adminauth.SigninAttempt{Allowed: true, Failures: 2}},
+		{0, adminauth.SigninAttempt{Allowed: true, Failures: 3, Wait: 10 * time.Second}}, // the third locks, before its password is compared
+		{4 * time.Second, adminauth.SigninAttempt{Wait: 6 * time.Second}},                // refused, and not counted
+		{6 * time.Second, adminauth.SigninAttempt{Allowed: true, Failures: 4, Wait: 20 * time.Second}},
+		{20 * time.Second, adminauth.SigninAttempt{Allowed: true, Failures: 5, Wait: 35 * time.Second}}, // 40s, capped
+		{35 * time.Second, adminauth.SigninAttempt{Allowed: true, Failures: 6, Wait: 35 * time.Second}},
 		// Forgotten once the window has passed since the last lock ended.
-		{35*time.Second + 15*time.Minute, orders.SigninAttempt{Allowed: true, Failures: 1}},
+		{35*time.Second + 15*time.Minute, adminauth.SigninAttempt{Allowed: true, Failures: 1}},
 	}
 	for i, step := range steps {
 		clock.Advance(step.advance)
@@ -49,7 +49,7 @@ func TestSigninThrottleCountsLocksAndForgets(t *testing.T) {
 			t.Errorf("attempt %d: %+v, want %+v", i+1, got, step.want)
 		}
 	}
-	if got := attempt(t, th, "192.0.2.2", "someone"); got != (orders.SigninAttempt{Allowed: true, Failures: 1}) {
+	if got := attempt(t, th, "192.0.2.2", "someone"); got != (adminauth.SigninAttempt{Allowed: true, Failures: 1}) {
 		t.Errorf("an unrelated address and username: %+v, want the first free attempt", got)
 	}
 	// A success clears the address's count.
@@ -66,7 +66,7 @@ func TestSigninThrottleCountsLocksAndForgets(t *testing.T) {
 func TestSigninThrottleBurstComparesAtMostFree(t *testing.T) {
 	db := testdb.New(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	th := orders.NewSigninThrottle(db.Pool, orders.ThrottleConfig{Clock: clock})
+	th := adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Clock: clock})
 	var allowed atomic.Int32
 	var g errgroup.Group
 	for range 200 {
@@ -92,13 +92,13 @@ func TestSigninThrottleBurstComparesAtMostFree(t *testing.T) {
 // thousands of attempts: the lock grows to MaxLock and stays there.
 func TestSigninThrottleLockNeverShortens(t *testing.T) {
 	db := testdb.New(t)
-	for i, cfg := range []orders.ThrottleConfig{
+	for i, cfg := range []adminauth.ThrottleConfig{
 		{}, // the defaults: 30s doubling to 15m
 		{Free: 1, BaseLock: time.Second, MaxLock: 20 * 365 * 24 * time.Hour},
 	} {
 		clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		cfg.Clock = clock
-		th := orders.NewSigninThrottle(db.Pool, cfg)
+		th := adminauth.NewSigninThrottle(db.Pool, cfg)
 		addr, user := "203.0.113."+strconv.Itoa(i), "admin"+strconv.Itoa(i)
 		free := cmp.Or(cfg.Free, 5)
 		var last time.Duration
@@ -124,7 +124,7 @@ func TestSigninThrottleLockNeverShortens(t *testing.T) {
 func TestSigninThrottleSparesCleanAddresses(t *testing.T) {
 	db := testdb.New(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	th := orders.NewSigninThrottle(db.Pool, orders.ThrottleConfig{Clock: clock})
+	th := adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Clock: clock})
 	for i := range 3 {
 		for range 5 {
 			attempt(t, th, "198.51.100."+strconv.Itoa(i), "Admin")
@@ -142,32 +142,5 @@ func TestSigninThrottleSparesCleanAddresses(t *testing.T) {
 	// Another username from that address is not.
 	if a := attempt(t, th, "198.51.100.0", "someone"); !a.Allowed {
 		t.Errorf("another username from an address whose lock ended = %+v, want allowed", a)
-	}
-}
-
-func TestPruneExpiredSessions(t *testing.T) {
-	db := testdb.New(t)
-	ctx := context.Background()
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES
-		('old', '', now() - interval '1 minute'), ('live', '', now() + interval '1 hour')`); err != nil {
-		t.Fatal(err)
-	}
-	if err := orders.PruneExpiredSessions(ctx, db.Pool); err != nil {
-		t.Fatal(err)
-	}
-	var tokens []string
-	rows, err := db.Pool.Query(ctx, `SELECT token FROM sessions ORDER BY token`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var tok string
-		if err := rows.Scan(&tok); err != nil {
-			t.Fatal(err)
-		}
-		tokens = append(tokens, tok)
-	}
-	if len(tokens) != 1 || tokens[0] != "live" {
-		t.Errorf("sessions left = %v, want [live]", tokens)
 	}
 }

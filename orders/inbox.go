@@ -1,3 +1,8 @@
+// What happens when a webhook arrives: the inbox stores each verified delivery,
+// deduplicated, and queues its payment's confirmation in the same transaction, so
+// an acknowledged event is never lost; the admin can queue it again (Reprocess).
+// Once confirmed, the deliveries a read covered are marked processed.
+
 package orders
 
 import (
@@ -6,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -120,4 +126,24 @@ func queueConfirmation(ctx context.Context, jobs *river.Client[pgx.Tx], tx pgx.T
 		}
 	}
 	return nil
+}
+
+// MarkWebhooksProcessed records the result on the payment's deliveries received
+// before the confirmation started: the payment it read is at least as new as
+// anything those deliveries said.
+func (p *Payments) MarkWebhooksProcessed(ctx context.Context, paymentID string, startedAt time.Time, result string) error {
+	if _, err := p.pool.Exec(ctx, `
+		UPDATE webhook_events SET processed_at = now(), result = $3, error = NULL
+		WHERE payment_id = $1 AND processed_at IS NULL AND received_at <= $2`,
+		paymentID, startedAt, result); err != nil {
+		return fmt.Errorf("mark webhooks processed: %w", err)
+	}
+	return nil
+}
+
+// RecordWebhookError notes a failed processing attempt on the payment's waiting
+// deliveries without marking them processed; River retries the job.
+func (p *Payments) RecordWebhookError(ctx context.Context, paymentID, errText string) error {
+	_, err := p.pool.Exec(ctx, `UPDATE webhook_events SET error = $2 WHERE payment_id = $1 AND processed_at IS NULL`, paymentID, truncate(errText, 500))
+	return err
 }

@@ -68,14 +68,14 @@ func TestSweepScheduleFollowsTheClock(t *testing.T) {
 	nextCheck(open, t0.Add(90*time.Second))
 
 	// Confirmed at 5 min 30 s of age: read again in a minute.
-	if err := payments.ConfirmAttemptNow(ctx, open, "test"); err != nil {
+	if err := payments.ConfirmDueAttempt(ctx, open, "test"); err != nil {
 		t.Fatal(err)
 	}
 	nextCheck(open, t0.Add(90*time.Second))
 	// At 54 min 30 s of age it would be read in 5 minutes, but it expires in 30 s:
 	// read just after its expiry instead.
 	clock.Advance(49 * time.Minute)
-	if err := payments.ConfirmAttemptNow(ctx, open, "test"); err != nil {
+	if err := payments.ConfirmDueAttempt(ctx, open, "test"); err != nil {
 		t.Fatal(err)
 	}
 	nextCheck(open, t0.Add(50*time.Minute+5*time.Second))

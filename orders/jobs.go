@@ -1,3 +1,7 @@
+// The background jobs: the River client (NewJobs), the job arguments with their
+// uniqueness rules, and the workers that run webhook-driven confirmations, sweep-
+// driven confirmations and the periodic sweep.
+
 package orders
 
 import (
@@ -11,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // JobsConfig tunes the background work.
@@ -60,11 +65,9 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
-		// River fetches new jobs when a worker frees up, but at most once per
-		// FetchCooldown (default 100 ms). Confirmations take about one Orchestrate
-		// round trip, often under 100 ms, so the default capped an instance at
-		// Workers jobs per 100 ms however fast Orchestrate answered (B8). A fetch
-		// is one indexed query; ten milliseconds between them costs little.
+		// River fetches jobs at most once per FetchCooldown (default 100 ms), which
+		// would cap an instance at Workers confirmations per 100 ms, however fast
+		// Orchestrate answers; a fetch is one indexed query, so 10 ms costs little.
 		FetchCooldown:        10 * time.Millisecond,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -74,6 +77,59 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// uniqueWhileQueued makes a job unique by its arguments while it waits or runs, so
+// a storm of duplicate webhooks becomes one confirmation.
+var uniqueWhileQueued = river.UniqueOpts{
+	ByArgs: true,
+	ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+	},
+}
+
+// ConfirmPaymentArgs queues reading one Orchestrate payment and applying its state;
+// a webhook delivery queues it.
+type ConfirmPaymentArgs struct {
+	PaymentID string `json:"payment_id"`
+	// FollowUp is set (to the delivery's inbox id) on a job queued because the
+	// payment's unique job was already running when the delivery arrived: that run
+	// may have read the payment too early, so this one reads it again.
+	FollowUp int64 `json:"follow_up,omitempty"`
+}
+
+// Kind names the job in River.
+func (ConfirmPaymentArgs) Kind() string { return "confirm_payment" }
+
+// InsertOpts keeps one such job per payment while it is queued, retried with
+// River's backoff for about a day while Orchestrate is down.
+func (ConfirmPaymentArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: uniqueWhileQueued}
+}
+
+// ConfirmAttemptArgs queues confirming one payment attempt; the sweeper queues it.
+type ConfirmAttemptArgs struct {
+	AttemptID string `json:"attempt_id"`
+}
+
+// Kind names the job in River.
+func (ConfirmAttemptArgs) Kind() string { return "confirm_attempt" }
+
+// InsertOpts keeps one such job per attempt while it is queued.
+func (ConfirmAttemptArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: uniqueWhileQueued}
+}
+
+// SweepArgs is the periodic sweep for attempts that got no webhook.
+type SweepArgs struct{}
+
+// Kind names the job in River.
+func (SweepArgs) Kind() string { return "sweep_attempts" }
+
+// InsertOpts keeps one sweep queued at a time.
+func (SweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: uniqueWhileQueued}
 }
 
 // confirmPaymentWorker processes webhook deliveries: it reads the payment and
@@ -90,7 +146,7 @@ func (w *confirmPaymentWorker) Work(ctx context.Context, job *river.Job[ConfirmP
 	if err := w.p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&started); err != nil {
 		return err
 	}
-	result, err := w.p.ConfirmPayment(ctx, job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
+	result, err := w.p.ConfirmByPaymentID(ctx, job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
 	if err != nil {
 		if rerr := w.p.RecordWebhookError(ctx, job.Args.PaymentID, err.Error()); rerr != nil {
 			w.p.logger.Warn("recording a webhook error", "error", rerr)
@@ -107,7 +163,7 @@ type confirmAttemptWorker struct {
 }
 
 func (w *confirmAttemptWorker) Work(ctx context.Context, job *river.Job[ConfirmAttemptArgs]) error {
-	return w.p.ConfirmAttemptNow(ctx, job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
+	return w.p.ConfirmDueAttempt(ctx, job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
 }
 
 // sweepWorker queues a confirmation for every live attempt whose check is due:

@@ -1,0 +1,17 @@
+// Package orders is the shop's domain: the catalog, carts, orders and their
+// payments through Orchestrate, with the SQL next to the methods that run it, and
+// the reconciliation that brings every payment to its true state. Each file says
+// what it holds; the questions a newcomer brings first:
+//
+//   - Where does a payment start? payments.go (Start).
+//   - What happens when a webhook arrives? inbox.go, then jobs.go runs the
+//     confirmation it queued.
+//   - How is a payment read back from Orchestrate? confirm.go.
+//   - Where is a payment's state applied? apply.go, under the transition tables
+//     of status.go.
+//   - What finds payments that got no webhook? sweep.go.
+//   - Where do the background jobs live? jobs.go.
+//   - Where is the transaction helper? tx.go.
+//   - What does the admin read? admin_orders.go, admin_overview.go,
+//     admin_timeline.go and admin_webhooks.go, one per admin page.
+package orders
