@@ -156,12 +156,9 @@ func (e *env) startApp(ctx context.Context, orchestrateURL string, vars []string
 	if err != nil {
 		return nil, "", nil, err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx) }()
+	stopRun := a.Start(context.WithoutCancel(ctx))
 	stop = func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stopRun(); err != nil {
 			e.logf("app: %v", err)
 		}
 		a.Close()

@@ -168,12 +168,9 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- built.Run(ctx) }()
+	stop := built.Start(context.Background())
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("app.Run: %v", err)
 		}
 		built.Close()

@@ -43,12 +43,9 @@ func testConfig(t *testing.T, vars map[string]string) *app.Config {
 // run runs a until the test ends and checks that it then returns nil.
 func run(t *testing.T, a *app.App) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	stop := a.Start(context.Background())
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Run after cancel = %v, want nil", err)
 		}
 		a.Close()
@@ -66,9 +63,7 @@ func TestRunServesOnAPickedPort(t *testing.T) {
 	if a.Addr() == "" || strings.HasSuffix(a.Addr(), ":0") {
 		t.Fatalf("Addr() = %q, want the port New chose", a.Addr())
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	stop := a.Start(context.Background())
 	resp, err := http.Get("http://" + a.Addr() + "/readyz")
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +72,7 @@ func TestRunServesOnAPickedPort(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /readyz = %d, want 200", resp.StatusCode)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("Run after cancel = %v, want nil", err)
 	}
 	a.Close()

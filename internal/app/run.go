@@ -67,6 +67,19 @@ func (a *App) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
+// Start runs Run in the background, for a caller that drives the app itself (a
+// test, a benchmark); stop cancels it, waits for Run to return and returns its
+// error.
+func (a *App) Start(ctx context.Context) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
 // pruneSessions deletes expired admin sessions every sessionPruneInterval of the
 // app's clock until ctx is done. A failure is logged and retried at the next tick.
 func (a *App) pruneSessions(ctx context.Context) {
