@@ -43,6 +43,12 @@ func (e *env) shopperCookies(ctx context.Context, a *app) ([]*http.Cookie, error
 	return cookies, nil
 }
 
+// cartIDOf is the cart id inside the app's signed cart cookie ("id.signature").
+func cartIDOf(cookie string) string {
+	id, _, _ := strings.Cut(cookie, ".")
+	return id
+}
+
 // bareShop is B3's baseline: plain net/http running the same store calls as the
 // catalog and cart pages (orders.Catalog.List + Carts.Count, Carts.Get) and
 // writing, with its length and encoding, the page the app sent this shopper for that path:
@@ -54,8 +60,7 @@ func (e *env) shopperCookies(ctx context.Context, a *app) ([]*http.Cookie, error
 func bareShop(a *app, pages map[string]page) http.Handler {
 	cartOf := func(r *http.Request) string {
 		if c, err := r.Cookie("cart"); err == nil {
-			id, _, _ := strings.Cut(c.Value, ".") // the id, without the app's signature
-			return id
+			return cartIDOf(c.Value)
 		}
 		return ""
 	}
