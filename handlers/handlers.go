@@ -63,6 +63,8 @@ type Orders interface {
 	orderExporter   // admin_csv.go
 	orderReader     // admin_order.go
 	webhookLog      // admin_webhooks.go
+	productLister   // admin_products.go
+	productEditor   // admin_product.go
 }
 
 // Payments starts orders' payments and confirms them with Orchestrate.
