@@ -448,8 +448,8 @@ func TestPriceEditKeepsOrders(t *testing.T) {
 	}
 }
 
-// TestAdminProductFormsNeedCSRF: the product forms — prices, activation — are
-// refused (403) without the CSRF token from a client that does not say it
+// TestAdminProductFormsNeedCSRF: the product forms — create, prices, activation
+// — are refused (403) without the CSRF token from a client that does not say it
 // is same-origin, and from another site even with it; nothing is written.
 func TestAdminProductFormsNeedCSRF(t *testing.T) {
 	a, _ := newProductApp(t)
@@ -459,6 +459,7 @@ func TestAdminProductFormsNeedCSRF(t *testing.T) {
 		path string
 		form url.Values
 	}{
+		{"/admin/products", newProductFormWith(nil)},
 		{"/admin/products/" + mug + "/prices", priceForm(admin.productPage(mug), map[string]string{"price_EUR": "25.00"})},
 		{"/admin/products/" + mug + "/active", url.Values{"active": {"false"}}},
 	}

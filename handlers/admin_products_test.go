@@ -56,4 +56,7 @@ func TestAdminProductsList(t *testing.T) {
 			t.Errorf("%s's row (-want +got):\n%s", slug, diff)
 		}
 	}
+	if href, _ := p.doc.Find("#new-product").Attr("href"); href != "/admin/products/new" {
+		t.Errorf("the new product link goes to %q", href)
+	}
 }

@@ -65,6 +65,7 @@ type Orders interface {
 	webhookLog      // admin_webhooks.go
 	productLister   // admin_products.go
 	productEditor   // admin_product.go
+	productCreator  // admin_product_new.go
 }
 
 // Payments starts orders' payments and confirms them with Orchestrate.

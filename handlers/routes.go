@@ -63,6 +63,8 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.GET("/webhooks", h.adminWebhooks)
 		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
 		signedIn.GET("/products", h.adminProducts)
+		signedIn.POST("/products", h.createProduct)
+		signedIn.GET("/products/new", h.newProduct)
 		signedIn.GET("/products/:id", h.adminProduct)
 		signedIn.POST("/products/:id/prices", h.saveProductPrices)
 		signedIn.POST("/products/:id/active", h.setProductActive)

@@ -1,7 +1,7 @@
 package views
 
-// The view models of the catalog admin's pages: the products list and a
-// product's page.
+// The view models of the catalog admin's pages: the products list, a product's
+// page and the form that creates one.
 
 // AdminProductRow is one product of the catalog admin's list.
 type AdminProductRow struct {
@@ -66,6 +66,27 @@ type AdminProductPage struct {
 	Changes     []AdminProductChange
 }
 
+// AdminImageChoice is one shipped image a new product may show.
+type AdminImageChoice struct {
+	Image    string // the asset name ("img/mug.svg"), the value sent
+	Label    string // its file name
+	Selected bool
+}
+
+// AdminNewProductPage is the form that creates a product, empty or as the
+// merchant filled it in when it came back with problems.
+type AdminNewProductPage struct {
+	Layout      Layout
+	CSRFToken   string
+	Name        string
+	Slug        string
+	Description string
+	Active      bool
+	Images      []AdminImageChoice
+	Prices      []AdminPriceField
+	Errors      map[string]string // field name → message
+}
+
 // priceErrors lists the prices' problems in the form's order.
 func priceErrors(prices []AdminPriceField) []FieldError {
 	var out []FieldError
@@ -75,4 +96,10 @@ func priceErrors(prices []AdminPriceField) []FieldError {
 		}
 	}
 	return out
+}
+
+// newProductErrors lists the new product form's problems in the form's order.
+func newProductErrors(p AdminNewProductPage) []FieldError {
+	out := fieldErrors(p.Errors, "name", "slug", "description", "image")
+	return append(out, priceErrors(p.Prices)...)
 }

@@ -40,8 +40,10 @@ const (
 	adminSignInPath  = "/admin/login"
 	adminOrdersPath  = "/admin/orders"
 	adminWebhookPath = "/admin/webhooks"
-	// AdminProductsURL lists the catalog's products.
+	// AdminProductsURL lists the catalog's products; a POST creates one.
 	AdminProductsURL = "/admin/products"
+	// AdminNewProductURL is the form that creates a product.
+	AdminNewProductURL = AdminProductsURL + "/new"
 )
 
 // AdminSignInURL is the sign-in page, returning to next (a local admin URL) once
