@@ -185,6 +185,12 @@ func TestAdminRequiresSession(t *testing.T) {
 		{"GET", "/admin/orders.csv?status=paid", 401, ""},
 		{"POST", "/admin/orders/1/sync", 303, "/admin/login"},
 		{"POST", "/admin/webhooks/1/reprocess", 303, "/admin/login"},
+		{"GET", "/admin/products", 303, "/admin/login?next=%2Fadmin%2Fproducts"},
+		{"GET", "/admin/products/new", 303, "/admin/login?next=%2Fadmin%2Fproducts%2Fnew"},
+		{"GET", "/admin/products/1", 303, "/admin/login?next=%2Fadmin%2Fproducts%2F1"},
+		{"POST", "/admin/products", 303, "/admin/login"},
+		{"POST", "/admin/products/1/prices", 303, "/admin/login"},
+		{"POST", "/admin/products/1/active", 303, "/admin/login"},
 		{"POST", "/admin/logout", 303, "/admin/login"},
 	}
 	for _, tt := range tests {

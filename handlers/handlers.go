@@ -63,6 +63,9 @@ type Orders interface {
 	orderExporter   // admin_csv.go
 	orderReader     // admin_order.go
 	webhookLog      // admin_webhooks.go
+	productLister   // admin_products.go
+	productEditor   // admin_product.go
+	productCreator  // admin_product_new.go
 }
 
 // Payments starts orders' payments and confirms them with Orchestrate.
