@@ -128,3 +128,8 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		t.Errorf("error %q does not name ORCHESTRATE_MCC", got)
 	}
 }
+
+// env returns a getenv over m.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}

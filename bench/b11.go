@@ -23,7 +23,7 @@ func runB11(ctx context.Context, e *env) ([]Row, error) {
 		run  func(in *apptest.Instance) error
 	}{
 		{"B3 load (GET / and GET /cart, closed loop)", func(in *apptest.Instance) error {
-			cookies, err := e.shopperCookies(ctx, &app{URL: in.URL, Catalog: a.Catalog, Carts: a.Carts})
+			cookies, err := e.shopperCookies(ctx, &app{App: a.App, URL: in.URL})
 			if err != nil {
 				return err
 			}

@@ -17,18 +17,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/orchestrate-checkout/checkout/handlers"
-	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	checkout "github.com/orchestrate-checkout/checkout/internal/app"
 	"github.com/orchestrate-checkout/checkout/internal/seed"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
-// The admin's credentials: the app's development defaults (config.go), so the
+// The admin's credentials: the app's development defaults (internal/app/config.go), so the
 // real binary started by process.go accepts them too.
 const (
 	adminUser = "admin"
@@ -145,9 +142,9 @@ func (r *sqlRecorder) record(fn func() error) ([]capturedSQL, error) {
 	return r.stmts, err
 }
 
-// adminApp is the shop with its admin served, wired as main.run wires it (scs
-// sessions in PostgreSQL, the sign-in throttle, the order store as Orders),
-// on its own pool whose statements can be recorded.
+// adminApp is an instance of the app built as main builds it, with River off,
+// sharing the base app's sandbox, on its own pool whose statements can be
+// recorded.
 type adminApp struct {
 	URL     string
 	Pool    *pgxpool.Pool
@@ -159,40 +156,17 @@ func (e *env) adminApp(ctx context.Context) (*adminApp, error) {
 	if adminState.app != nil {
 		return adminState.app, nil
 	}
-	base, err := e.baseApp(ctx) // catalog, carts, payments and the sandbox
+	base, err := e.baseApp(ctx) // its sandbox is this instance's Orchestrate
 	if err != nil {
 		return nil, err
 	}
 	a := &adminApp{rec: &sqlRecorder{}}
-	cfg, err := pgxpool.ParseConfig(e.dbURL)
+	built, url, stop, err := e.startApp(ctx, base.SandboxURL, nil, checkout.WithoutJobs(), checkout.WithPoolTracer(a.rec))
 	if err != nil {
 		return nil, err
 	}
-	cfg.MaxConns = poolSize
-	cfg.ConnConfig.Tracer = a.rec
-	if a.Pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		return nil, err
-	}
-	store := orders.NewOrders(a.Pool)
-	inbox := orders.NewInbox(a.Pool, base.Jobs)
-	publicURL, _ := url.Parse("http://localhost:8080")
-	sbURL, _ := url.Parse(base.SandboxURL)
-	h := handlers.New(handlers.Config{
-		StoreName: "Field Kettle", PublicURL: publicURL, OrchestrateURL: sbURL,
-		Logger: discardLogger(), Registry: prometheus.NewRegistry(), WebhookSecret: webhookSecret,
-		AdminUsername: adminUser, AdminPassword: adminPass,
-	}, handlers.Deps{
-		Catalog: base.Catalog, Carts: base.Carts, Orders: store, Payments: base.Payments, Inbox: inbox,
-		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(a.Pool, 0), 12*time.Hour, 30*time.Minute, false),
-		Throttle: adminauth.NewSigninThrottle(a.Pool, adminauth.ThrottleConfig{}),
-	})
-	url, stop, err := serveHTTP(h)
-	if err != nil {
-		a.Pool.Close()
-		return nil, err
-	}
-	a.URL = url
-	e.closers = append(e.closers, func() { stop(); a.Pool.Close() })
+	a.URL, a.Pool = url, built.Pool
+	e.closers = append(e.closers, stop)
 	if a.cookies, err = adminSignIn(ctx, a.URL); err != nil {
 		return nil, err
 	}

@@ -5,25 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/riverqueue/river"
 
-	"github.com/orchestrate-checkout/checkout/handlers"
+	checkout "github.com/orchestrate-checkout/checkout/internal/app"
 	"github.com/orchestrate-checkout/checkout/internal/apptest"
 	"github.com/orchestrate-checkout/checkout/migrations"
-	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 // poolSize is the app's default DATABASE_MAX_CONNS; the bench's app uses the same.
@@ -111,19 +107,14 @@ func (e *env) Close() {
 	e.binary.Remove()
 }
 
-// serveHTTP serves h on a fresh loopback port like main.serve does and returns
-// its base URL and a stop function.
+// serveHTTP serves h on a fresh loopback port in the app's own http.Server
+// settings and returns its base URL and a stop function.
 func serveHTTP(h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := checkout.NewHTTPServer(h, discardLogger())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			panic(err) // a bench server that dies mid-run invalidates every figure
@@ -137,28 +128,60 @@ func serveHTTP(h http.Handler) (string, func(), error) {
 	return "http://" + ln.Addr().String(), stop, nil
 }
 
+// appEnv is the environment of every app the bench runs, in-process or as a
+// child process (whose DATABASE_URL apptest sets): the app's defaults but for
+// the bench's pool size and secrets, and orchestrateURL as its Orchestrate.
+func appEnv(orchestrateURL string) []string {
+	return []string{
+		"DATABASE_MAX_CONNS=" + strconv.Itoa(poolSize), "COOKIE_SECRET=" + cookieSecret,
+		"ORCHESTRATE_API_KEY=" + sandboxKey, "ORCHESTRATE_BASE_URL=" + orchestrateURL,
+		"ORCHESTRATE_WEBHOOK_SECRET=" + webhookSecret, "LOG_LEVEL=info",
+	}
+}
+
+// startApp builds the app in-process as main does (internal/app), configured by
+// the environment vars (NAME=value) on top of appEnv, logging to io.Discard,
+// and runs it serving the shop on a fresh loopback port until stop.
+func (e *env) startApp(ctx context.Context, orchestrateURL string, vars []string, opts ...checkout.Option) (a *checkout.App, url string, stop func(), err error) {
+	environ := map[string]string{}
+	for _, kv := range append(append(appEnv(orchestrateURL), "DATABASE_URL="+e.dbURL, "ADDR=127.0.0.1:0", "METRICS_ADDR=off"), vars...) {
+		k, v, _ := strings.Cut(kv, "=")
+		environ[k] = v
+	}
+	cfg, err := checkout.LoadConfig(func(k string) string { return environ[k] })
+	if err != nil {
+		return nil, "", nil, err
+	}
+	a, err = checkout.New(ctx, cfg, append([]checkout.Option{checkout.WithLogOutput(io.Discard)}, opts...)...)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	stopRun := a.Start(context.WithoutCancel(ctx))
+	stop = func() {
+		if err := stopRun(); err != nil {
+			e.logf("app: %v", err)
+		}
+		a.Close()
+	}
+	return a, "http://" + a.Addr(), stop, nil
+}
+
 // appOptions tune an in-process app.
 type appOptions struct {
 	Latency   time.Duration // the sandbox's API latency
 	Workers   int           // River workers (JobsConfig.Workers); 0 is the app's default
 	StartJobs bool          // run River (reconciliation, sweeper); off keeps ack benchmarks free of background work
-	Sweep     time.Duration // JobsConfig.SweepInterval; 0 is the app's default
+	Sweep     time.Duration // SWEEP_INTERVAL; 0 is the app's default
 }
 
-// app is the shop wired exactly as main.run wires it (same stores, handlers.New,
-// middleware, Prometheus registry, a text logger at info level writing to
-// io.Discard), with an in-process Orchestrate sandbox on its own loopback port.
+// app is the shop built as main builds it (internal/app: same stores, handlers,
+// middleware, Prometheus registry, sessions, a text logger at info level writing
+// to io.Discard), talking to an in-process Orchestrate sandbox on its own
+// loopback port.
 type app struct {
+	*checkout.App
 	URL        string
 	SandboxURL string
-	Sandbox    *sandbox.Server
-	Pool       *pgxpool.Pool
-	Catalog    *orders.Catalog
-	Carts      *orders.Carts
-	Orders     *orders.Orders
-	Payments   *orders.Payments
-	Jobs       *river.Client[pgx.Tx]
-	Client     *orchestrate.Client
 	stop       []func()
 }
 
@@ -176,7 +199,6 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 			a.Close()
 		}
 	}()
-	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	// The sandbox: memory store, webhooks off (the bench sends its own).
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -184,7 +206,7 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 		return nil, err
 	}
 	a.SandboxURL = "http://" + ln.Addr().String()
-	a.Sandbox, err = sandbox.New(sandbox.Config{
+	sb, err := sandbox.New(sandbox.Config{
 		APIKey: sandboxKey, BaseURL: a.SandboxURL, Store: sandbox.NewMemoryStore(),
 		Faults: sandbox.Faults{Latency: o.Latency, WebhooksDisabled: true},
 	})
@@ -192,66 +214,23 @@ func (e *env) newApp(ctx context.Context, o appOptions) (*app, error) {
 		ln.Close()
 		return nil, err
 	}
-	sbSrv := &http.Server{Handler: a.Sandbox.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	sbSrv := &http.Server{Handler: sb.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go sbSrv.Serve(ln) //nolint:errcheck // ends with Close
 	a.stop = append(a.stop, func() { sbSrv.Close() })
 
-	a.Pool, err = openPool(ctx, e.dbURL)
-	if err != nil {
-		return nil, err
+	var vars []string
+	if o.Sweep != 0 {
+		vars = append(vars, "SWEEP_INTERVAL="+o.Sweep.String())
 	}
-	a.stop = append(a.stop, a.Pool.Close)
-	sbURL, _ := url.Parse(a.SandboxURL)
-	publicURL, _ := url.Parse("http://localhost:8080")
-	a.Client, err = orchestrate.NewClient(a.SandboxURL, sandboxKey, orchestrate.WithLogger(logger))
-	if err != nil {
-		return nil, err
+	var opts []checkout.Option
+	if !o.StartJobs {
+		opts = append(opts, checkout.WithoutJobs())
 	}
-	a.Catalog = orders.NewCatalog(a.Pool)
-	a.Carts = orders.NewCarts(a.Pool)
-	// The reconciliation metrics count as main counts them, so the figures include
-	// that work too.
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := orders.NewMetrics(a.Pool, logger)
-	registry.MustRegister(metrics)
-	a.Orders = orders.NewOrders(a.Pool).WithMetrics(metrics)
-	a.Payments = orders.NewPayments(a.Pool, a.Client, orders.PaymentsConfig{
-		PublicURL: publicURL, MCC: 5999, Expiry: time.Hour, Description: "Field Kettle", LinkOrigin: sbURL,
-		RecheckYoung: o.Sweep, Metrics: metrics,
-	}, logger)
-	a.Jobs, err = orders.NewJobs(a.Pool, a.Payments, orders.JobsConfig{Workers: o.Workers, SweepInterval: o.Sweep}, logger)
-	if err != nil {
-		return nil, err
+	if o.Workers != 0 {
+		opts = append(opts, checkout.WithJobWorkers(o.Workers))
 	}
-	if o.StartJobs {
-		jctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		if err := a.Jobs.Start(jctx); err != nil {
-			cancel()
-			return nil, err
-		}
-		a.stop = append(a.stop, func() {
-			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer scancel()
-			_ = a.Jobs.Stop(sctx)
-			cancel()
-		})
-	}
-	db := stdlib.OpenDBFromPool(a.Pool)
-	a.stop = append(a.stop, func() { db.Close() })
-	provider, err := migrations.NewProvider(db, nil)
-	if err != nil {
-		return nil, err
-	}
-	h := handlers.New(handlers.Config{
-		StoreName: "Field Kettle", PublicURL: publicURL, OrchestrateURL: sbURL,
-		Logger: logger, Registry: registry, WebhookSecret: webhookSecret, CookieSecret: []byte(cookieSecret),
-	}, handlers.Deps{
-		Catalog: a.Catalog, Carts: a.Carts, Orders: a.Orders, Payments: a.Payments,
-		Inbox: orders.NewInbox(a.Pool, a.Jobs), Readiness: migrations.NewReadiness(a.Pool, provider),
-	})
 	var stop func()
-	a.URL, stop, err = serveHTTP(h)
+	a.App, a.URL, stop, err = e.startApp(ctx, a.SandboxURL, vars, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,9 @@ const methodText = "## Method\n\n" +
 	"endpoint. A run with fewer than 99% successful responses fails the benchmark instead of producing a figure.\n" +
 	"- **Medians.** Each figure is the median of 3 runs (`-runs`), each 2 s long after a 0.5 s warm-up (`-quick`: 0.5 s runs, for " +
 	"development only).\n" +
-	"- **The app** is wired in-process exactly as `main.run` wires it (same stores, `handlers.New` with every middleware, a Prometheus " +
-	"registry, request logging at info level into a discarding text handler, pool size 20) with the Orchestrate sandbox " +
+	"- **The app** is built in-process by `internal/app` as `main` builds it, configured by the same environment as B11's binary " +
+	"(every middleware, the Prometheus registry, sessions in PostgreSQL, request logging at info level into a discarding text handler, " +
+	"pool size 20, served by the same `http.Server` settings, as are the baselines) with the Orchestrate sandbox " +
 	"(memory store, webhooks off) on its own loopback port. River's workers are not started for B1–B7, so acknowledgement figures " +
 	"contain no background work. B11 and B12 run the real binary (`go build`) as child processes configured by environment, with River running.\n" +
 	"- **Baselines.** B1: a bare `net/http` handler writing `ok`. B2: `testing.Benchmark` writing the bytes the templ render produced, " +
@@ -36,7 +37,7 @@ const methodText = "## Method\n\n" +
 	"exactly one transition to paid.\n" +
 	"- **B9** (admin orders list): `internal/seed` fills the bench database with 1,000,000 orders (items, attempts, every status " +
 	"and currency, a year of dates) and as many processed webhook deliveries, in steps of 10k, 100k and 1M shared with B10 and B11. " +
-	"An in-process app wired like `main.run` with the admin (scs sessions in PostgreSQL, the sign-in throttle) is signed in to over " +
+	"A second in-process app built like the first (River off) on a pool whose statements can be recorded is signed in to over " +
 	"HTTP like a browser (the form's `_csrf` token and cookie, then the POST; the session cookie is kept). Views: page 1; page 5,000 " +
 	"(cursor `after=` the (created_at, id) of the 249,950th newest order, computed in SQL: 4,999 pages of 50); `status=paid` page 1 and " +
 	"page 5,000; `status=needs_review` page 1; a search for one customer's email; a search matching every order (`example.com`). " +

@@ -17,11 +17,7 @@ import (
 func (e *env) startInstance(ctx context.Context, orchestrateURL string) (*apptest.Instance, error) {
 	return e.binary.Start(ctx, apptest.Options{
 		DatabaseURL: e.dbURL,
-		Env: []string{
-			"COOKIE_SECRET=" + cookieSecret, "DATABASE_MAX_CONNS=" + strconv.Itoa(poolSize),
-			"ORCHESTRATE_API_KEY=" + sandboxKey, "ORCHESTRATE_BASE_URL=" + orchestrateURL,
-			"ORCHESTRATE_WEBHOOK_SECRET=" + webhookSecret, "LOG_LEVEL=info",
-		},
+		Env:         appEnv(orchestrateURL),
 		StopTimeout: 20 * time.Second,
 	})
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 )
 
-// sandboxAPIKey is the key of the built-in sandbox (config.go), which also
+// sandboxAPIKey is the key of the built-in sandbox (internal/app/config.go), which also
 // guards its control endpoints (/_sandbox/faults, force expire/complete).
 const sandboxAPIKey = "sk_sandbox_dev"
 

@@ -9,16 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/orchestrate-checkout/checkout/handlers"
 	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	checkout "github.com/orchestrate-checkout/checkout/internal/app"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 const (
@@ -188,6 +185,12 @@ func TestAdminRequiresSession(t *testing.T) {
 		{"GET", "/admin/orders.csv?status=paid", 401, ""},
 		{"POST", "/admin/orders/1/sync", 303, "/admin/login"},
 		{"POST", "/admin/webhooks/1/reprocess", 303, "/admin/login"},
+		{"GET", "/admin/products", 303, "/admin/login?next=%2Fadmin%2Fproducts"},
+		{"GET", "/admin/products/new", 303, "/admin/login?next=%2Fadmin%2Fproducts%2Fnew"},
+		{"GET", "/admin/products/1", 303, "/admin/login?next=%2Fadmin%2Fproducts%2F1"},
+		{"POST", "/admin/products", 303, "/admin/login"},
+		{"POST", "/admin/products/1/prices", 303, "/admin/login"},
+		{"POST", "/admin/products/1/active", 303, "/admin/login"},
 		{"POST", "/admin/logout", 303, "/admin/login"},
 	}
 	for _, tt := range tests {
@@ -279,15 +282,13 @@ func TestAdminWrongUserAndWrongPasswordLookAlike(t *testing.T) {
 	}
 }
 
-// newSignInApp is the admin alone (no sandbox) with the given configured password.
+// newSignInApp is the app in production with the given configured password.
 func newSignInApp(t *testing.T, pool *pgxpool.Pool, password string) *app {
 	t.Helper()
-	e := handlers.New(handlers.Config{StoreName: "Field Kettle", AdminUsername: testAdminUser, AdminPassword: password}, handlers.Deps{
-		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, true),
-		Throttle: adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
-		Orders:   orders.NewOrders(pool),
-	})
-	return &app{e: e, pool: pool}
+	return newAppWith(t, pool, appOptions{config: func(c *checkout.Config) {
+		c.Env = "production"
+		c.AdminPassword = password
+	}})
 }
 
 func TestAdminPasswordHashes(t *testing.T) {

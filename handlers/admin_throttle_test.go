@@ -10,29 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/orchestrate-checkout/checkout/handlers"
-	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
-	"github.com/orchestrate-checkout/checkout/orders"
 )
 
-// newThrottledApp is the admin alone (no sandbox) on a fresh database, its
-// sign-in throttle reading clock; reg counts sign-in attempts by result.
+// newThrottledApp is the app on a fresh database, its sign-in throttle reading
+// clock; reg counts sign-in attempts by result.
 func newThrottledApp(t *testing.T, clock clockwork.Clock) (a *app, reg *prometheus.Registry) {
 	t.Helper()
-	db := testdb.New(t)
-	reg = prometheus.NewRegistry()
-	e := handlers.New(handlers.Config{StoreName: "Field Kettle", Registry: reg, AdminUsername: testAdminUser, AdminPassword: testAdminPassword}, handlers.Deps{
-		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, false),
-		Throttle: adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{Clock: clock}),
-		Orders:   orders.NewOrders(db.Pool),
-	})
-	return &app{e: e, pool: db.Pool}, reg
+	a = newAppWith(t, testdb.New(t).Pool, appOptions{clock: clock})
+	return a, a.registry
 }
 
 // signinAttempts reads admin_signin_attempts_total for one result.

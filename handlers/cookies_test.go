@@ -6,12 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/alexedwards/scs/pgxstore"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
-	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	checkout "github.com/orchestrate-checkout/checkout/internal/app"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -80,22 +77,10 @@ func TestPlantedCartCookieIsRefused(t *testing.T) {
 // (Secure, Path=/, no Domain: no other host can set or shadow it), HttpOnly and
 // SameSite=Lax, and the development names are not read.
 func TestProductionCookies(t *testing.T) {
-	db := testdb.New(t)
-	e := handlers.New(handlers.Config{
-		StoreName:     "Field Kettle",
-		Production:    true,
-		PublicURL:     mustURL(t, "https://shop.test"),
-		CookieSecret:  []byte(testCookieSecret),
-		AdminUsername: testAdminUser,
-		AdminPassword: testAdminPassword,
-	}, handlers.Deps{
-		Catalog:  orders.NewCatalog(db.Pool),
-		Carts:    orders.NewCarts(db.Pool),
-		Orders:   orders.NewOrders(db.Pool),
-		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(db.Pool, 0), time.Hour, 30*time.Minute, true),
-		Throttle: adminauth.NewSigninThrottle(db.Pool, adminauth.ThrottleConfig{}),
-	})
-	a := &app{e: e, pool: db.Pool}
+	a := newAppWith(t, testdb.New(t).Pool, appOptions{config: func(c *checkout.Config) {
+		c.Env = "production"
+		c.PublicURL = mustURL(t, "https://shop.test")
+	}})
 	mug := a.productIDs(t)["enamel-mug"]
 
 	page := a.get(t, "/")

@@ -140,7 +140,7 @@ func TestCancelPageSaysCancelled(t *testing.T) {
 }
 
 // TestAdminNavigation: signed in, every admin page leads to the overview,
-// orders and webhooks; the sign-in page, signed out, shows none of them.
+// orders, products and webhooks; the sign-in page, signed out, shows none of them.
 func TestAdminNavigation(t *testing.T) {
 	a := newApp(t)
 	signedOut := a.newShopper(t).get("/admin/login")
@@ -148,7 +148,7 @@ func TestAdminNavigation(t *testing.T) {
 		t.Fatalf("sign-in page = %d", signedOut.StatusCode)
 	}
 	nav := signedOut.doc.Find("header nav")
-	for _, href := range []string{"/admin", "/admin/orders", "/admin/webhooks"} {
+	for _, href := range []string{"/admin", "/admin/orders", "/admin/products", "/admin/webhooks"} {
 		if nav.Find(`a[href="`+href+`"]`).Length() > 0 {
 			t.Errorf("the signed-out sign-in page links to %s in its navigation", href)
 		}
@@ -158,7 +158,7 @@ func TestAdminNavigation(t *testing.T) {
 	}
 
 	admin := a.newAdmin(t)
-	for _, path := range []string{"/admin", "/admin/orders", "/admin/webhooks"} {
+	for _, path := range []string{"/admin", "/admin/orders", "/admin/products", "/admin/webhooks"} {
 		p := admin.get(path)
 		if p.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %d", path, p.StatusCode)
@@ -168,7 +168,7 @@ func TestAdminNavigation(t *testing.T) {
 			href, _ := a.Attr("href")
 			links = append(links, strings.TrimSpace(a.Text())+" "+href)
 		})
-		want := []string{"Overview /admin", "Orders /admin/orders", "Webhooks /admin/webhooks", "Shop /"}
+		want := []string{"Overview /admin", "Orders /admin/orders", "Products /admin/products", "Webhooks /admin/webhooks", "Shop /"}
 		if diff := cmp.Diff(want, links); diff != "" {
 			t.Errorf("navigation of %s (-want +got):\n%s", path, diff)
 		}

@@ -156,7 +156,8 @@ func FuzzShop(f *testing.F) {
 }
 
 // FuzzAdmin sends fuzzed filters, search, dates, cursors and ids to every admin
-// page, its CSV export and totals, as a signed-in merchant.
+// page, its CSV export and totals, and fuzzed product names, slugs and prices to
+// the catalog admin's forms, as a signed-in merchant.
 func FuzzAdmin(f *testing.F) {
 	type seed struct{ q, status, currency, flag, date, cursor, whType, result, payment, id string }
 	for _, s := range []seed{
@@ -170,7 +171,26 @@ func FuzzAdmin(f *testing.F) {
 		{strings.Repeat("a", 201), "needs_review", "GBP", "", "2026-1-1", "1-0", strings.Repeat("t", 1000), "invalid", strings.Repeat("p", 1000), strings.Repeat("9", 30)},
 		{"%_\\", "", "CAD", "", "", "", "'; DROP TABLE orders; --", "", "' OR '1'='1", "1 OR 1=1"},
 	} {
-		f.Add(s.q, s.status, s.currency, s.flag, s.date, s.cursor, s.whType, s.result, s.payment, s.id)
+		f.Add(s.q, s.status, s.currency, s.flag, s.date, s.cursor, s.whType, s.result, s.payment, s.id, "Cold brew jar", "cold-brew-jar", "24.00")
+	}
+	// The catalog admin's inputs: a product's name (and description), slug and a
+	// price, with a product id and the price the form was loaded with in id and
+	// cursor; status, currency, flag and whType carry a new product's activation,
+	// a price's currency, an activation and an image.
+	for _, s := range [][5]string{
+		{"Cold brew jar", "cold-brew-jar", "24.00", "1", "1999"},
+		{"Jar\x00", "jar\x00", "24\x00", "1\x00", "1999\x00"},
+		{"Jar \xff\xfe", "jar\xff", "\xff24", "\xff", "\xff"},
+		{"\u202eraJ\u200b", "\u202ejar", "2\u200b4", "-1", "-1"},
+		{"Ｊａｒ", "JAR", "３２.００", "0", "0"},
+		{"  Ｊａｒ   two ", "jar-two", "32", "1", "1900"},
+		{strings.Repeat("é", 201), strings.Repeat("a", 101), "1000000.01", "9223372036854775808", "100000001"},
+		{"<script>alert(1)</script>", "../../etc/passwd", "19.999", "2", ""},
+		{"Jar\r\nTwo lines", "a--b", "1e3", "1 OR 1=1", "1e3"},
+		{"=HYPERLINK(\"x\")", "enamel-mug", "-5.00", "3", "1900"},
+		{"", "", "", "", ""},
+	} {
+		f.Add("", "true", "EUR", "false", "", s[4], "img/mug.svg", "", "", s[3], s[0], s[1], s[2])
 	}
 	a := newApp(f)
 	ctx := context.Background()
@@ -188,7 +208,7 @@ func FuzzAdmin(f *testing.F) {
 	if rec := admin.do(f, "POST", []string{"admin", "login"}, nil, signIn); rec.Code != http.StatusSeeOther {
 		f.Fatalf("sign in = %d, want 303", rec.Code)
 	}
-	f.Fuzz(func(t *testing.T, q, status, currency, flag, date, cursor, whType, result, payment, id string) {
+	f.Fuzz(func(t *testing.T, q, status, currency, flag, date, cursor, whType, result, payment, id, name, slug, price string) {
 		// Each parameter alone, so that no other refused one answers first, then all
 		// of them together.
 		list := url.Values{"q": {q}, "status": {status}, "currency": {currency}, "flag": {flag},
@@ -213,6 +233,30 @@ func FuzzAdmin(f *testing.F) {
 		admin.do(t, "POST", []string{"admin", "webhooks", id, "reprocess"}, nil, url.Values{"next": {cursor}})
 		admin.do(t, "GET", []string{"admin"}, nil, nil)
 		admin.do(t, "GET", []string{"admin", "login"}, url.Values{"next": {cursor}}, nil)
+
+		// The catalog admin: a product's page, its prices (as typed, over the price
+		// the form was loaded with), its activation, and a new product.
+		admin.do(t, "GET", []string{"admin", "products"}, nil, nil)
+		admin.do(t, "GET", []string{"admin", "products", id}, nil, nil)
+		admin.do(t, "POST", []string{"admin", "products", id, "prices"}, nil,
+			url.Values{"price_EUR": {price}, "was_EUR": {cursor}, "price_USD": {price}, "was_USD": {"1999"}})
+		admin.do(t, "POST", []string{"admin", "products", id, "active"}, nil, url.Values{"active": {flag}})
+		rec := admin.do(t, "POST", []string{"admin", "products"}, nil, url.Values{"name": {name}, "slug": {slug},
+			"description": {name + "\r\n" + q}, "image": {whType}, "price_" + currency: {price}, "price_GBP": {price}, "active": {status}})
+		if rec.Code == http.StatusSeeOther {
+			// Created: the product holds its text as the rules leave it.
+			var storedName, storedDesc string
+			if err := a.pool.QueryRow(ctx, `SELECT name, description FROM products WHERE slug = $1`, slug).Scan(&storedName, &storedDesc); err != nil {
+				t.Fatal(err)
+			}
+			if clean, err := orders.CleanProductName(storedName); err != nil || clean != storedName {
+				t.Fatalf("a product named %q stored %q, which CleanProductName makes %q, %v", name, storedName, clean, err)
+			}
+			if clean, err := orders.CleanDescription(storedDesc); err != nil || clean != storedDesc {
+				t.Fatalf("a description %q stored as %q, which CleanDescription makes %q, %v", name+"\r\n"+q, storedDesc, clean, err)
+			}
+		}
+		admin.do(t, "GET", []string{"admin", "products", "new"}, nil, nil)
 	})
 }
 

@@ -1,6 +1,6 @@
 // Package handlers is the HTTP face of the shop: routes, middleware, and one
 // handler per page or endpoint. Handlers declare the small interfaces they need;
-// main passes the concrete stores in.
+// internal/app passes the concrete stores in.
 package handlers
 
 import (
@@ -63,6 +63,9 @@ type Orders interface {
 	orderExporter   // admin_csv.go
 	orderReader     // admin_order.go
 	webhookLog      // admin_webhooks.go
+	productLister   // admin_products.go
+	productEditor   // admin_product.go
+	productCreator  // admin_product_new.go
 }
 
 // Payments starts orders' payments and confirms them with Orchestrate.
@@ -124,7 +127,7 @@ func New(cfg Config, deps Deps) *echo.Echo {
 	}
 	h := &handler{cfg: cfg, deps: deps, keys: newCookieKeys(cfg.CookieSecret)}
 	if check, err := adminauth.NewPasswordCheck(cfg.AdminPassword); err != nil {
-		cfg.Logger.Error("admin sign-in disabled", "error", err) // main validates this at startup
+		cfg.Logger.Error("admin sign-in disabled", "error", err) // LoadConfig validates this at startup
 	} else {
 		h.passwordOK = check
 	}

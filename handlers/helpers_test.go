@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jonboulle/clockwork"
@@ -23,7 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orchestrate-checkout/checkout/handlers"
-	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	checkout "github.com/orchestrate-checkout/checkout/internal/app"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/migrations"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
@@ -31,8 +31,8 @@ import (
 	"github.com/orchestrate-checkout/checkout/orders"
 )
 
-// app is the real Echo instance wired to a fresh database and a real Orchestrate
-// sandbox over HTTP, as main wires them.
+// app is the app as main builds it (internal/app), on a fresh database, talking
+// to a real Orchestrate sandbox over HTTP; tests drive its Echo instance.
 type app struct {
 	e          *echo.Echo
 	pool       *pgxpool.Pool
@@ -40,7 +40,8 @@ type app struct {
 	sandboxKey string
 	srv        *httptest.Server // the app over HTTP, for shoppers
 	sb         *testSandbox
-	metrics    http.Handler // the internal metrics listener's handler, as main serves it
+	metrics    http.Handler         // the internal metrics listener's handler, as main serves it
+	registry   *prometheus.Registry // every metric of the app
 }
 
 const (
@@ -74,6 +75,8 @@ type appOptions struct {
 	// time zone (nil: UTC).
 	clock    clockwork.Clock
 	location *time.Location
+	// config changes the configuration further (production, a password).
+	config func(*checkout.Config)
 }
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
@@ -138,75 +141,70 @@ func startSandbox(t testing.TB, opts appOptions) *testSandbox {
 	return ts
 }
 
+// testConfig is the app's configuration in the handler tests: the environment
+// below, then what no variable can say (the tests serve the shop themselves, and
+// sweep faster than an operator may).
+func testConfig(t testing.TB, orchestrateURL string, opts appOptions) *checkout.Config {
+	t.Helper()
+	env := map[string]string{
+		"PUBLIC_URL":                 "http://shop.test",
+		"COOKIE_SECRET":              testCookieSecret, // shared: several instances may serve one shopper
+		"ORCHESTRATE_API_KEY":        testAPIKey,
+		"ORCHESTRATE_BASE_URL":       orchestrateURL,
+		"ORCHESTRATE_WEBHOOK_SECRET": testWebhookSecret,
+		"ORCHESTRATE_CREATE_TIMEOUT": "3s",
+		"ADMIN_USERNAME":             testAdminUser,
+		"ADMIN_PASSWORD":             testAdminPassword,
+		"ADMIN_SESSION_LIFETIME":     "1h",
+		"SHUTDOWN_TIMEOUT":           "10s",
+	}
+	cfg, err := checkout.LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr, cfg.MetricsAddr = "", ""
+	cfg.SweepInterval = time.Hour
+	if opts.sweep != 0 {
+		cfg.SweepInterval = opts.sweep
+	}
+	if opts.location != nil {
+		cfg.StoreTimezone = opts.location
+	}
+	if opts.config != nil {
+		opts.config(cfg)
+	}
+	return cfg
+}
+
 // newInstance is one instance of the app — payments, River workers and the Echo
-// routes — over pool, talking to the sandbox sb. Several may share a database.
+// routes — over pool, talking to the sandbox sb, running until the test ends.
+// Several may share a database.
 func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOptions) *app {
 	t.Helper()
-	client, err := orchestrate.NewClient(sb.srv.URL, testAPIKey, orchestrate.WithRetry(2, time.Millisecond, 10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
+	options := []checkout.Option{
+		checkout.WithPool(pool),
+		checkout.WithLogger(slog.New(slog.DiscardHandler)),
+		checkout.WithOrchestrateOptions(orchestrate.WithRetry(2, time.Millisecond, 10*time.Millisecond)),
 	}
-	var api orders.PaymentsAPI = client
 	if opts.api != nil {
-		api = opts.api(client)
+		options = append(options, checkout.WithOrchestrateAPI(opts.api))
 	}
-	sweep := opts.sweep
-	if sweep == 0 {
-		sweep = time.Hour
+	if opts.clock != nil {
+		options = append(options, checkout.WithClock(opts.clock))
 	}
-	sandboxURL := mustURL(t, sb.srv.URL)
-	registry := prometheus.NewRegistry()
-	metrics := orders.NewMetrics(pool, nil)
-	registry.MustRegister(metrics)
-	payments := orders.NewPayments(pool, api, orders.PaymentsConfig{
-		PublicURL:     mustURL(t, "http://shop.test"),
-		MCC:           5999,
-		Expiry:        time.Hour,
-		Description:   "Field Kettle",
-		LinkOrigin:    sandboxURL,
-		CreateTimeout: 3 * time.Second,
-		RecheckYoung:  sweep,
-		Metrics:       metrics,
-		Clock:         opts.clock,
-	}, nil)
-	jobs, err := orders.NewJobs(pool, payments, orders.JobsConfig{SweepInterval: sweep}, nil)
+	built, err := checkout.New(context.Background(), testConfig(t, sb.srv.URL, opts), options...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := jobs.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	stop := built.Start(context.Background())
 	t.Cleanup(func() {
-		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-		defer stop()
-		_ = jobs.Stop(stopCtx)
-		cancel()
+		if err := stop(); err != nil {
+			t.Errorf("app.Run: %v", err)
+		}
+		built.Close()
 	})
-	e := handlers.New(handlers.Config{
-		StoreName:      "Field Kettle",
-		PublicURL:      mustURL(t, "http://shop.test"),
-		OrchestrateURL: sandboxURL,
-		Registry:       registry,
-		WebhookSecret:  testWebhookSecret,
-		CookieSecret:   []byte(testCookieSecret), // shared: several instances may serve one shopper
-		AdminUsername:  testAdminUser,
-		AdminPassword:  testAdminPassword,
-		Clock:          opts.clock,
-		Location:       opts.location,
-	}, handlers.Deps{
-		Catalog:   orders.NewCatalog(pool),
-		Carts:     orders.NewCarts(pool),
-		Orders:    orders.NewOrders(pool).WithMetrics(metrics),
-		Payments:  payments,
-		Inbox:     orders.NewInbox(pool, jobs),
-		Readiness: readiness(t, pool),
-		Flashes:   handlers.NewFlashManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-
-		Sessions: handlers.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), time.Hour, 30*time.Minute, false),
-		Throttle: adminauth.NewSigninThrottle(pool, adminauth.ThrottleConfig{}),
-	})
-	return &app{e: e, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb, metrics: handlers.MetricsHandler(registry)}
+	return &app{e: built.Handler, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb,
+		metrics: built.MetricsHandler, registry: built.Registry}
 }
 
 // readiness is the app's readiness check over pool, as main builds it.

@@ -21,6 +21,8 @@ func (a *app) dbState(t testing.TB) map[string]string {
 	t.Helper()
 	tables := map[string]string{
 		"products":              "products",
+		"product_prices":        "product_prices",
+		"product_changes":       "product_changes",
 		"carts":                 "carts",
 		"cart_items":            "cart_items",
 		"orders":                "orders",
@@ -163,7 +165,7 @@ func TestShopRefusesHostileText(t *testing.T) {
 }
 
 // TestAdminRefusesHostileText sends the admin's filters, search, CSV and totals
-// parameters, order and delivery ids and sign-in form with NUL bytes, invalid
+// parameters, order, delivery and product ids and sign-in form with NUL bytes, invalid
 // UTF-8 and invisible characters: a filter is a 400 that says what is wrong, an id
 // a 404, a form field a 422, and nothing is written.
 func TestAdminRefusesHostileText(t *testing.T) {
@@ -223,6 +225,11 @@ func TestAdminRefusesHostileText(t *testing.T) {
 		{"GET", "/admin/webhooks?before=%FF", 400, "That page link is broken"},
 		{"POST", "/admin/webhooks/%00/reprocess", 404, ""},
 		{"POST", "/admin/webhooks/%FF/reprocess", 404, ""},
+		{"GET", "/admin/products/%00", 404, ""},
+		{"GET", "/admin/products/%FF", 404, ""},
+		{"GET", "/admin/products/1%00", 404, ""},
+		{"POST", "/admin/products/%00/prices", 404, ""},
+		{"POST", "/admin/products/%FF/active", 404, ""},
 	}
 	for _, tc := range requests {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {

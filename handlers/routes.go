@@ -62,6 +62,12 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.POST("/orders/:id/sync", h.syncOrder)
 		signedIn.GET("/webhooks", h.adminWebhooks)
 		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
+		signedIn.GET("/products", h.adminProducts)
+		signedIn.POST("/products", h.createProduct)
+		signedIn.GET("/products/new", h.newProduct)
+		signedIn.GET("/products/:id", h.adminProduct)
+		signedIn.POST("/products/:id/prices", h.saveProductPrices)
+		signedIn.POST("/products/:id/active", h.setProductActive)
 	}
 
 	// Last: a method a route does not take is 405, before CSRF or sign-in run.

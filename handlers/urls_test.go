@@ -46,6 +46,12 @@ func TestURLsReachTheirRoutes(t *testing.T) {
 		{http.MethodPost, views.AdminOrderSyncURL(12), "/admin/orders/:id/sync"},
 		{http.MethodGet, views.AdminWebhooksURL(url.Values{"before": {"40"}}), "/admin/webhooks"},
 		{http.MethodPost, views.AdminWebhookReprocessURL(3), "/admin/webhooks/:id/reprocess"},
+		{http.MethodGet, views.AdminProductsURL, "/admin/products"},
+		{http.MethodPost, views.AdminProductsURL, "/admin/products"},
+		{http.MethodGet, views.AdminNewProductURL, "/admin/products/new"},
+		{http.MethodGet, views.AdminProductURL(5), "/admin/products/:id"},
+		{http.MethodPost, views.AdminProductPricesURL(5), "/admin/products/:id/prices"},
+		{http.MethodPost, views.AdminProductActiveURL(5), "/admin/products/:id/active"},
 	}
 	for _, tt := range tests {
 		u := mustParse(t, tt.url)

@@ -14,4 +14,6 @@
 //   - Where is the transaction helper? tx.go.
 //   - What does the admin read? admin_orders.go, admin_overview.go,
 //     admin_timeline.go and admin_webhooks.go, one per admin page.
+//   - How does the merchant change the catalog, and where is it recorded?
+//     admin_products.go, under the rules of product_rules.go.
 package orders

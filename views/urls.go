@@ -40,6 +40,10 @@ const (
 	adminSignInPath  = "/admin/login"
 	adminOrdersPath  = "/admin/orders"
 	adminWebhookPath = "/admin/webhooks"
+	// AdminProductsURL lists the catalog's products; a POST creates one.
+	AdminProductsURL = "/admin/products"
+	// AdminNewProductURL is the form that creates a product.
+	AdminNewProductURL = AdminProductsURL + "/new"
 )
 
 // AdminSignInURL is the sign-in page, returning to next (a local admin URL) once
@@ -74,6 +78,15 @@ func AdminWebhooksURL(q url.Values) string { return withQuery(adminWebhookPath, 
 func AdminWebhookReprocessURL(id int64) string {
 	return adminWebhookPath + "/" + strconv.FormatInt(id, 10) + "/reprocess"
 }
+
+// AdminProductURL is the admin's page of product id.
+func AdminProductURL(id int64) string { return AdminProductsURL + "/" + strconv.FormatInt(id, 10) }
+
+// AdminProductPricesURL (POST) saves product id's prices.
+func AdminProductPricesURL(id int64) string { return AdminProductURL(id) + "/prices" }
+
+// AdminProductActiveURL (POST) lists product id in the shop or takes it out.
+func AdminProductActiveURL(id int64) string { return AdminProductURL(id) + "/active" }
 
 // withQuery is path with q encoded (keys sorted), or path alone when q is empty.
 func withQuery(path string, q url.Values) string {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	_ "time/tzdata" // STORE_TIMEZONE works on images without a zone database
 
 	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
 )
 
 // Environments the app knows. Production turns on the strict startup checks, JSON
@@ -36,11 +37,13 @@ const defaultMetricsAddr = "127.0.0.1:9090"
 // HMAC-SHA256 keys derived from it.
 const minCookieSecret = 32
 
-// Config is every setting of the app, read from the environment by loadConfig. The
+// Config is every setting of the app, read from the environment by LoadConfig. The
 // README's configuration table lists the same variables with the same defaults.
 type Config struct {
-	Env       string   // APP_ENV
-	Addr      string   // ADDR
+	Env string // APP_ENV
+	// Addr is ADDR, where Run serves the shop; "" serves it nowhere (a test serves
+	// App.Handler itself). Port 0 picks a free port: see App.Addr.
+	Addr      string
 	PublicURL *url.URL // PUBLIC_URL: base of every URL handed to Orchestrate and shoppers
 	// MetricsAddr is METRICS_ADDR: the internal listener serving /metrics; "" when
 	// it is "off".
@@ -62,9 +65,10 @@ type Config struct {
 	CreateTimeout            time.Duration // ORCHESTRATE_CREATE_TIMEOUT: how long a shopper waits for a payment
 	JobRescueAfter           time.Duration // JOB_RESCUE_AFTER: when a crashed instance's job runs again
 
-	SandboxAddr       string   // SANDBOX_ADDR
-	SandboxPublicURL  *url.URL // SANDBOX_PUBLIC_URL
-	SandboxWebhookURL *url.URL // SANDBOX_WEBHOOK_URL: where the sandbox posts webhooks
+	SandboxAddr       string         // SANDBOX_ADDR
+	SandboxPublicURL  *url.URL       // SANDBOX_PUBLIC_URL
+	SandboxWebhookURL *url.URL       // SANDBOX_WEBHOOK_URL: where the sandbox posts webhooks
+	SandboxFaults     sandbox.Faults // SANDBOX_LATENCY and the other SANDBOX_* fault settings
 
 	StoreName string // STORE_NAME
 	// StoreTimezone is STORE_TIMEZONE: the zone of the admin's days, weeks and times.
@@ -91,14 +95,14 @@ type Config struct {
 func (c *Config) Production() bool { return c.Env == envProduction }
 
 // UseSandbox reports whether the app starts the built-in Orchestrate sandbox: it does
-// whenever no API key is configured (never in production, which loadConfig refuses).
+// whenever no API key is configured (never in production, which LoadConfig refuses).
 func (c *Config) UseSandbox() bool { return c.sandbox }
 
-// loadConfig reads the configuration from getenv. Every variable has a documented
+// LoadConfig reads the configuration from getenv. Every variable has a documented
 // default; a malformed value is an error naming the variable, never a silent default.
 // In production it also refuses missing secrets, a non-https PUBLIC_URL and a
 // default or easily guessed admin password. All problems are reported at once.
-func loadConfig(getenv func(string) string) (*Config, error) {
+func LoadConfig(getenv func(string) string) (*Config, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	get := func(name, def string) string {
@@ -253,6 +257,11 @@ func loadConfig(getenv func(string) string) (*Config, error) {
 			c.OrchestrateWebhookSecret = sandboxWebhookSecret
 		}
 		c.sandbox = true
+		faults, err := sandbox.FaultsFromEnv(getenv)
+		if err != nil {
+			bad("sandbox: %v", err)
+		}
+		c.SandboxFaults = faults
 	} else if c.OrchestrateWebhookSecret == "" {
 		bad("ORCHESTRATE_WEBHOOK_SECRET is required when ORCHESTRATE_API_KEY is set (copy it from Developer » Webhooks)")
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"strings"
@@ -12,9 +12,9 @@ func env(m map[string]string) func(string) string {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := loadConfig(env(nil))
+	c, err := LoadConfig(env(nil))
 	if err != nil {
-		t.Fatalf("loadConfig: %v", err)
+		t.Fatalf("LoadConfig: %v", err)
 	}
 	checks := []struct {
 		name      string
@@ -50,9 +50,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 // A lifetime shorter than the default idle timeout is also the idle timeout,
 // rather than an error about a setting the operator never made.
 func TestLoadConfigShortAdminSession(t *testing.T) {
-	c, err := loadConfig(env(map[string]string{"ADMIN_SESSION_LIFETIME": "10m"}))
+	c, err := LoadConfig(env(map[string]string{"ADMIN_SESSION_LIFETIME": "10m"}))
 	if err != nil {
-		t.Fatalf("loadConfig: %v", err)
+		t.Fatalf("LoadConfig: %v", err)
 	}
 	if c.AdminSessionIdleTimeout != 10*time.Minute {
 		t.Errorf("AdminSessionIdleTimeout = %s, want the 10m lifetime", c.AdminSessionIdleTimeout)
@@ -60,14 +60,14 @@ func TestLoadConfigShortAdminSession(t *testing.T) {
 }
 
 func TestLoadConfigRealOrchestrate(t *testing.T) {
-	c, err := loadConfig(env(map[string]string{
+	c, err := LoadConfig(env(map[string]string{
 		"ORCHESTRATE_API_KEY":        "sk_live_x",
 		"ORCHESTRATE_WEBHOOK_SECRET": "whsec_x",
 		"ORCHESTRATE_MCC":            "6012",
 		"PUBLIC_URL":                 "https://shop.example.com/",
 	}))
 	if err != nil {
-		t.Fatalf("loadConfig: %v", err)
+		t.Fatalf("LoadConfig: %v", err)
 	}
 	if c.UseSandbox() {
 		t.Error("UseSandbox = true with an API key")
@@ -96,12 +96,12 @@ func validProduction() map[string]string {
 }
 
 func TestLoadConfigProduction(t *testing.T) {
-	if _, err := loadConfig(env(validProduction())); err != nil {
+	if _, err := LoadConfig(env(validProduction())); err != nil {
 		t.Fatalf("a complete production config was refused: %v", err)
 	}
 	m := validProduction()
 	m["ADMIN_PASSWORD"] = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy" // bcrypt
-	if _, err := loadConfig(env(m)); err != nil {
+	if _, err := LoadConfig(env(m)); err != nil {
 		t.Fatalf("a bcrypt admin password was refused: %v", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestLoadConfigProductionAdminPassword(t *testing.T) {
 			m := validProduction()
 			m["ADMIN_USERNAME"] = "merchant"
 			m["ADMIN_PASSWORD"] = tt.password
-			_, err := loadConfig(env(m))
+			_, err := LoadConfig(env(m))
 			switch {
 			case tt.ok && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -144,7 +144,7 @@ func TestLoadConfigProductionAdminPassword(t *testing.T) {
 			}
 			// Development takes any password.
 			m["APP_ENV"] = "development"
-			if _, err := loadConfig(env(m)); err != nil {
+			if _, err := LoadConfig(env(m)); err != nil {
 				t.Errorf("refused in development: %v", err)
 			}
 		})
@@ -200,9 +200,9 @@ func TestLoadConfigErrors(t *testing.T) {
 			for k, v := range tc.env {
 				m[k] = v
 			}
-			c, err := loadConfig(env(m))
+			c, err := LoadConfig(env(m))
 			if err == nil {
-				t.Fatalf("loadConfig accepted %v: %+v", tc.env, c)
+				t.Fatalf("LoadConfig accepted %v: %+v", tc.env, c)
 			}
 			for _, want := range tc.wantErr {
 				if !strings.Contains(err.Error(), want) {
@@ -217,7 +217,7 @@ func TestLoadConfigNeverLeaksSecrets(t *testing.T) {
 	m := validProduction()
 	m["ORCHESTRATE_API_KEY"] = "sk_live_SECRETKEY"
 	m["ADMIN_PASSWORD"] = "short-SECRETPW"[:7]
-	_, err := loadConfig(env(m))
+	_, err := LoadConfig(env(m))
 	if err == nil {
 		t.Fatal("expected an error for the short admin password")
 	}
@@ -231,14 +231,14 @@ func TestLoadConfigNeverLeaksSecrets(t *testing.T) {
 // STORE_TIMEZONE is an IANA zone, UTC by default; anything else stops the app
 // with a message naming the variable, including "Local" (the machine's zone).
 func TestLoadConfigStoreTimezone(t *testing.T) {
-	c, err := loadConfig(env(nil))
+	c, err := LoadConfig(env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.StoreTimezone != time.UTC {
 		t.Errorf("StoreTimezone = %v by default, want UTC", c.StoreTimezone)
 	}
-	c, err = loadConfig(env(map[string]string{"STORE_TIMEZONE": "America/Toronto"}))
+	c, err = LoadConfig(env(map[string]string{"STORE_TIMEZONE": "America/Toronto"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestLoadConfigStoreTimezone(t *testing.T) {
 		t.Errorf("StoreTimezone = %v, want America/Toronto", c.StoreTimezone)
 	}
 	for _, bad := range []string{"America/Torontoo", "Toronto", "EST+5", "Local", "../../etc/passwd"} {
-		_, err := loadConfig(env(map[string]string{"STORE_TIMEZONE": bad}))
+		_, err := LoadConfig(env(map[string]string{"STORE_TIMEZONE": bad}))
 		if err == nil || !strings.Contains(err.Error(), "STORE_TIMEZONE") || !strings.Contains(err.Error(), `"`+bad+`"`) {
 			t.Errorf("STORE_TIMEZONE=%q: error %v, want one naming the variable and the value", bad, err)
 		}
@@ -266,15 +266,15 @@ func TestLoadConfigMetricsAddr(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := loadConfig(env(map[string]string{"METRICS_ADDR": tc.value}))
+			c, err := LoadConfig(env(map[string]string{"METRICS_ADDR": tc.value}))
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
-					t.Fatalf("loadConfig = %v, want an error naming METRICS_ADDR", err)
+					t.Fatalf("LoadConfig = %v, want an error naming METRICS_ADDR", err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("loadConfig: %v", err)
+				t.Fatalf("LoadConfig: %v", err)
 			}
 			if c.MetricsAddr != tc.want {
 				t.Errorf("MetricsAddr = %q, want %q", c.MetricsAddr, tc.want)
@@ -305,10 +305,10 @@ func TestLoadConfigCookieSecret(t *testing.T) {
 				m = tc.base()
 			}
 			m["COOKIE_SECRET"] = tc.value
-			c, err := loadConfig(env(m))
+			c, err := LoadConfig(env(m))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("loadConfig = %v, want an error mentioning %q", err, tc.wantErr)
+					t.Fatalf("LoadConfig = %v, want an error mentioning %q", err, tc.wantErr)
 				}
 				if tc.value != "" && strings.Contains(err.Error(), tc.value) {
 					t.Errorf("error %q contains the secret", err)
@@ -316,7 +316,7 @@ func TestLoadConfigCookieSecret(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("loadConfig: %v", err)
+				t.Fatalf("LoadConfig: %v", err)
 			}
 			if c.CookieSecret != tc.value {
 				t.Errorf("CookieSecret = %q, want %q", c.CookieSecret, tc.value)

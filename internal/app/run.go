@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+)
+
+// sessionPruneInterval is how often Run deletes expired admin sessions.
+const sessionPruneInterval = 5 * time.Minute
+
+// Run serves the shop, the metrics and the built-in sandbox on their listeners
+// and runs the background work (River, the sandbox's webhook deliveries, the
+// pruning of expired sessions) until ctx is done. It then shuts down gracefully:
+// in-flight requests get Config.ShutdownTimeout to finish and River stops. It
+// returns nil after a clean shutdown, or the first error of any part, which
+// stops the others. Run once per App, then Close.
+func (a *App) Run(ctx context.Context) error {
+	cfg := a.Config
+	g, ctx := errgroup.WithContext(ctx)
+
+	// River runs until ctx is done (which cancels the jobs running), then Stop
+	// waits for them to return.
+	if a.startJobs {
+		if err := a.Jobs.Start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped before it started
+			}
+			return fmt.Errorf("start background jobs: %w", err)
+		}
+		g.Go(func() error {
+			<-ctx.Done()
+			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			return a.Jobs.Stop(stopCtx)
+		})
+	}
+	g.Go(func() error { a.pruneSessions(ctx); return nil })
+
+	if a.Sandbox != nil {
+		a.serve(ctx, g, "sandbox", a.sandboxLn, a.Sandbox.Handler())
+		g.Go(func() error { return a.Sandbox.Run(ctx) })
+		a.Logger.Info("Orchestrate sandbox started", "url", cfg.SandboxPublicURL.String(), "dashboard", cfg.SandboxPublicURL.String()+"/_sandbox/", "webhooks_to", cfg.SandboxWebhookURL.String())
+	}
+	if a.shopLn != nil {
+		a.serve(ctx, g, "shop", a.shopLn, a.Handler)
+	}
+	if a.metricsLn != nil {
+		// Internal only: the shop's listener does not serve /metrics.
+		a.serve(ctx, g, "metrics", a.metricsLn, a.MetricsHandler)
+	}
+
+	a.Logger.Info("checkout started",
+		"env", cfg.Env,
+		"shop", cfg.PublicURL.String()+"/",
+		"admin", cfg.PublicURL.String()+"/admin",
+		"orchestrate", cfg.OrchestrateBaseURL.String(),
+	)
+	return g.Wait()
+}
+
+// Start runs Run in the background, for a caller that drives the app itself (a
+// test, a benchmark); stop cancels it, waits for Run to return and returns its
+// error.
+func (a *App) Start(ctx context.Context) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}
+
+// pruneSessions deletes expired admin sessions every sessionPruneInterval of the
+// app's clock until ctx is done. A failure is logged and retried at the next tick.
+func (a *App) pruneSessions(ctx context.Context) {
+	ticker := a.Clock.NewTicker(sessionPruneInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.Chan():
+			if err := adminauth.PruneExpiredSessions(ctx, a.Pool); err != nil {
+				a.Logger.Warn("deleting expired admin sessions", "error", err)
+			}
+		}
+	}
+}
+
+// serve runs an HTTP server on ln in g until ctx is done, then shuts it down,
+// giving in-flight requests up to Config.ShutdownTimeout to finish.
+func (a *App) serve(ctx context.Context, g *errgroup.Group, name string, ln net.Listener, h http.Handler) {
+	srv := NewHTTPServer(h, a.Logger)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	g.Go(func() error {
+		a.Logger.Info("listening", "server", name, "addr", ln.Addr().String())
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s server: %w", name, err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		a.Logger.Info("shutting down", "server", name)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("%s server shutdown: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// NewHTTPServer returns the http.Server every listener of the app runs h in:
+// bounded header, body and idle times, and net/http's own errors logged as
+// warnings. The benchmarks serve their baselines in the same.
+func NewHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
