@@ -88,10 +88,10 @@ func (e *env) exactlyOnce(ctx context.Context, a *app, urls []string) (paid, twi
 	var ids []int64
 	for range b12Orders {
 		cartID := orders.NewCartID()
-		if err := a.Carts.Add(ctx, cartID, 1, 1); err != nil {
+		if err := a.Carts.Add(ctx, cartID, 1, 1, orders.DefaultCurrency); err != nil {
 			return 0, 0, err
 		}
-		o, err := a.Orders.CreateFromCart(ctx, cartID, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
+		o, err := a.Orders.CreateFromCart(ctx, cartID, orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
 		if err != nil {
 			return 0, 0, err
 		}

@@ -17,12 +17,12 @@ import (
 // products and the CSRF cookie the app set on their first visit.
 func (e *env) shopperCookies(ctx context.Context, a *app) ([]*http.Cookie, error) {
 	cartID := orders.NewCartID()
-	products, err := a.Catalog.List(ctx)
+	products, err := a.Catalog.List(ctx, orders.DefaultCurrency)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range products[:min(3, len(products))] {
-		if err := a.Carts.Add(ctx, cartID, p.ID, 2); err != nil {
+		if err := a.Carts.Add(ctx, cartID, p.ID, 2, orders.DefaultCurrency); err != nil {
 			return nil, err
 		}
 	}
@@ -74,7 +74,7 @@ func bareShop(a *app, pages map[string]page) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Catalog.List(r.Context()); err != nil {
+		if _, err := a.Catalog.List(r.Context(), orders.DefaultCurrency); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}
@@ -85,7 +85,7 @@ func bareShop(a *app, pages map[string]page) http.Handler {
 		write(w, pages["/"])
 	})
 	mux.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Carts.Get(r.Context(), cartOf(r)); err != nil {
+		if _, err := a.Carts.Get(r.Context(), cartOf(r), orders.DefaultCurrency); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
 		}

@@ -99,9 +99,13 @@ func TestAdminCreateProduct(t *testing.T) {
 	if list.doc.Find(`#products tr[data-slug="cold-brew-jar"]`).Length() != 1 {
 		t.Error("the products list does not show the new product")
 	}
-	shop := a.newShopper(t).get("/")
-	if shop.doc.Find(`input[name="product_id"][value="`+id+`"]`).Length() != 1 {
-		t.Error("the shop does not list the new active product")
+	// Priced in EUR and GBP only: the shop offers it in those, not in USD.
+	shopper := a.newShopper(t)
+	if shop := shopper.get("/?currency=EUR"); shop.doc.Find(`input[name="product_id"][value="`+id+`"]`).Length() != 1 {
+		t.Error("the shop in EUR does not list the new active product")
+	}
+	if shop := shopper.get("/?currency=USD"); shop.doc.Find(`input[name="product_id"][value="`+id+`"]`).Length() != 0 {
+		t.Error("the shop in USD lists the new product, which has no USD price")
 	}
 
 	// Created inactive: the shop does not list it.
@@ -110,7 +114,7 @@ func TestAdminCreateProduct(t *testing.T) {
 	if hidden == "" {
 		t.Fatal("the inactive product was not created")
 	}
-	if a.newShopper(t).get("/").doc.Find(`input[name="product_id"][value="`+hidden+`"]`).Length() != 0 {
+	if a.newShopper(t).get("/?currency=EUR").doc.Find(`input[name="product_id"][value="`+hidden+`"]`).Length() != 0 {
 		t.Error("the shop lists a product created inactive")
 	}
 }

@@ -439,12 +439,12 @@ func TestPriceEditKeepsOrders(t *testing.T) {
 	if total != 1999 || unit != 1999 {
 		t.Errorf("the order's total and unit price = %d and %d after the edit, want 1999 as it was made", total, unit)
 	}
-	if got := o.get("/orders/" + o.ref).body; !strings.Contains(got, "$19.99") || strings.Contains(got, "$25.00") {
+	if got := o.get("/orders/" + o.ref).body; !strings.Contains(got, "US$19.99") || strings.Contains(got, "US$25.00") {
 		t.Error("the shopper's order page does not show the $19.99 the order was made at")
 	}
 	page := admin.get("/admin/orders/" + a.orderIDByRef(t, o.ref))
-	if got := page.doc.Find("tfoot td.num").Text(); got != "$19.99" {
-		t.Errorf("the admin's order page totals %q, want $19.99", got)
+	if got := page.doc.Find("tfoot td.num").Text(); got != "US$19.99" {
+		t.Errorf("the admin's order page totals %q, want US$19.99", got)
 	}
 }
 

@@ -47,9 +47,9 @@ func TestAdminProductsList(t *testing.T) {
 		t.Errorf("products in display order (-want +got):\n%s", diff)
 	}
 	want := map[string][]string{
-		"enamel-mug":  {"$19.99", "€19.00", "£16.00", "CA$27.00", "Active"},
-		"brass-scoop": {"$14.00", "€13.00", "—", "CA$19.00", "Active"},
-		"linen-towel": {"$12.00", "€12.00", "£10.00", "CA$16.00", "Inactive"},
+		"enamel-mug":  {"US$19.99", "€19.00", "£16.00", "CA$27.00", "Active"},
+		"brass-scoop": {"US$14.00", "€13.00", "—", "CA$19.00", "Active"},
+		"linen-towel": {"US$12.00", "€12.00", "£10.00", "CA$16.00", "Inactive"},
 	}
 	for slug, w := range want {
 		if diff := cmp.Diff(w, rows[slug]); diff != "" {

@@ -17,9 +17,9 @@ import (
 
 // Carts stores shoppers' carts.
 type Carts interface {
-	Get(ctx context.Context, cartID string) (*orders.Cart, error)
+	Get(ctx context.Context, cartID, currency string) (*orders.Cart, error)
 	Count(ctx context.Context, cartID string) (int, error)
-	Add(ctx context.Context, cartID string, productID int64, quantity int) error
+	Add(ctx context.Context, cartID string, productID int64, quantity int, currency string) error
 	SetQuantity(ctx context.Context, cartID string, productID int64, quantity int) error
 }
 
@@ -71,10 +71,13 @@ func (h *handler) addToCart(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, "The quantity must be a whole number.")
 		}
 	}
-	err = h.deps.Carts.Add(c.Request().Context(), h.ensureCartID(c), productID, qty)
+	currency := shopperCurrency(c)
+	err = h.deps.Carts.Add(c.Request().Context(), h.ensureCartID(c), productID, qty, currency)
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
 		return h.rejectCartChange(c, cartFlash{Error: "That product is not available."})
+	case errors.Is(err, orders.ErrNotOffered):
+		return h.rejectCartChange(c, cartFlash{Error: "That product is not sold in " + currency + "."})
 	case errors.Is(err, orders.ErrInvalid):
 		return h.rejectCartChange(c, cartFlash{Error: fmt.Sprintf("You can add between 1 and %d of a product.", orders.MaxQuantity)})
 	case err != nil:
@@ -109,7 +112,7 @@ func (h *handler) showCart(c echo.Context) error {
 // renderCart renders the cart page with status, keeping any error already in page.
 func (h *handler) renderCart(c echo.Context, status int, page views.CartPage) error {
 	noStore(c)
-	cart, err := h.deps.Carts.Get(c.Request().Context(), cartID(c))
+	cart, err := h.deps.Carts.Get(c.Request().Context(), cartID(c), shopperCurrency(c))
 	if err != nil {
 		return err
 	}
@@ -117,10 +120,14 @@ func (h *handler) renderCart(c echo.Context, status int, page views.CartPage) er
 	page.Layout.CartCount = cart.Count()
 	page.CSRFToken = csrfToken(c)
 	page.Lines = cartLines(cart)
-	if total, err := cart.Total(); err == nil {
-		page.Total = total.String()
-	} else {
-		page.Error = "Your cart mixes currencies; remove the items in one of them to check out."
+	page.Total = cart.Total().String()
+	if missing := cart.Unavailable(); len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, l := range missing {
+			names[i] = l.Name
+		}
+		page.Unavailable = fmt.Sprintf("Not sold in %s: %s. Remove %s to check out in %s, or change the currency.",
+			cart.Currency, strings.Join(names, ", "), plural(len(missing), "it", "them"), cart.Currency)
 	}
 	return render(c, status, views.Cart(page))
 }
@@ -128,16 +135,29 @@ func (h *handler) renderCart(c echo.Context, status int, page views.CartPage) er
 func cartLines(cart *orders.Cart) []views.CartLine {
 	lines := make([]views.CartLine, 0, len(cart.Lines))
 	for _, l := range cart.Lines {
-		lines = append(lines, views.CartLine{
+		line := views.CartLine{
 			ProductID: l.ProductID,
 			Name:      l.Name,
 			Image:     l.Image,
 			UnitPrice: l.UnitPrice().String(),
 			Quantity:  l.Quantity,
 			LineTotal: l.LineTotal().String(),
-		})
+		}
+		if !l.Available {
+			line.Unavailable = true
+			line.UnitPrice, line.LineTotal = "", "Not sold in "+cart.Currency
+		}
+		lines = append(lines, line)
 	}
 	return lines
+}
+
+// plural returns one when n is 1 and many otherwise.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // updateCartLine handles POST /cart/items/:id with a new quantity; 0 removes it.

@@ -12,12 +12,12 @@ import (
 
 // Catalog reads products.
 type Catalog interface {
-	List(ctx context.Context) ([]orders.Product, error)
+	List(ctx context.Context, currency string) ([]orders.Product, error)
 }
 
 // catalog renders the product grid at GET /.
 func (h *handler) catalog(c echo.Context) error {
-	products, err := h.deps.Catalog.List(c.Request().Context())
+	products, err := h.deps.Catalog.List(c.Request().Context(), shopperCurrency(c))
 	if err != nil {
 		return err
 	}

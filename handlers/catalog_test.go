@@ -11,8 +11,12 @@ func TestCatalog(t *testing.T) {
 	a := newApp(t)
 	ctx := context.Background()
 	if _, err := a.pool.Exec(ctx, `
-		INSERT INTO products (slug, name, description, price_minor, currency, image, position)
-		VALUES ('test-item', '<script>alert(1)</script>', 'escaped?', 123456, 'EUR', 'img/mug.svg', 99)`); err != nil {
+		WITH p AS (
+			INSERT INTO products (slug, name, description, image, position)
+			VALUES ('test-item', '<script>alert(1)</script>', 'escaped?', 'img/mug.svg', 99)
+			RETURNING id
+		)
+		INSERT INTO product_prices (product_id, currency, amount_minor) SELECT id, 'USD', 123456 FROM p`); err != nil {
 		t.Fatal(err)
 	}
 	var want int
@@ -35,12 +39,12 @@ func TestCatalog(t *testing.T) {
 	if got := first.Find("h2").Text(); got != "Ceramic pour-over dripper" {
 		t.Errorf("first product = %q, want the dripper (position order)", got)
 	}
-	if got := first.Find(".price").Text(); got != "$34.00" {
-		t.Errorf("first price = %q, want $34.00", got)
+	if got := first.Find(".price").Text(); got != "US$34.00" {
+		t.Errorf("first price = %q, want US$34.00", got)
 	}
 	last := d.Find(".product").Last()
-	if got := last.Find(".price").Text(); got != "€1,234.56" {
-		t.Errorf("EUR price = %q, want €1,234.56", got)
+	if got := last.Find(".price").Text(); got != "US$1,234.56" {
+		t.Errorf("the added product's price = %q, want US$1,234.56", got)
 	}
 	if strings.Contains(rec.Body.String(), "<script>alert(1)</script>") {
 		t.Error("a product name was written unescaped")

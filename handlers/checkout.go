@@ -15,7 +15,7 @@ import (
 
 // orderCreator turns a cart into an order.
 type orderCreator interface {
-	CreateFromCart(ctx context.Context, cartID string, c orders.Customer) (*orders.Order, error)
+	CreateFromCart(ctx context.Context, cartID, currency string, c orders.Customer) (*orders.Order, error)
 }
 
 // paymentStarter starts an order's Orchestrate payment (checkout, pay again).
@@ -86,21 +86,18 @@ func (h *handler) showCheckout(c echo.Context) error {
 
 func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, errs map[string]string) error {
 	noStore(c)
-	cart, err := h.deps.Carts.Get(c.Request().Context(), cartID(c))
+	cart, err := h.deps.Carts.Get(c.Request().Context(), cartID(c), shopperCurrency(c))
 	if err != nil {
 		return err
 	}
-	if len(cart.Lines) == 0 {
-		return c.Redirect(http.StatusSeeOther, views.CartURL)
-	}
-	total, err := cart.Total()
-	if err != nil {
-		return c.Redirect(http.StatusSeeOther, views.CartURL)
+	if len(cart.Lines) == 0 || len(cart.Unavailable()) > 0 {
+		return c.Redirect(http.StatusSeeOther, views.CartURL) // which says what blocks the checkout
 	}
 	page := views.CheckoutPage{
 		Layout:    h.layout(c, "Check out"),
 		Lines:     cartLines(cart),
-		Total:     total.String(),
+		Total:     cart.Total().String(),
+		Currency:  cart.Currency,
 		CSRFToken: csrfToken(c),
 		Form:      views.CheckoutForm{Name: form.Name, Email: form.Email},
 		Errors:    errs,
@@ -129,9 +126,22 @@ func (h *handler) checkout(c echo.Context) error {
 	if id == "" {
 		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
-	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, customer)
-	if errors.Is(err, orders.ErrInvalid) {
-		return c.Redirect(http.StatusSeeOther, views.CartURL) // emptied or changed in another tab
+	currency := shopperCurrency(c)
+	if seen := c.FormValue("currency"); seen != "" && seen != currency {
+		// The currency changed (in another tab) since the form was shown: show the
+		// prices in the new one before making an order in it.
+		kept := checkoutForm{Name: clip(form.Name), Email: clip(form.Email)}
+		msg := "Your cart is now priced in " + currency + ". Check the total, then continue to payment."
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: map[string]string{"currency": msg}}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
+	}
+	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, currency, customer)
+	if errors.Is(err, orders.ErrInvalid) || errors.Is(err, orders.ErrNotOffered) {
+		// Emptied or changed in another tab, or holding a product not sold in the
+		// shopper's currency: the cart says what to do.
+		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func TestCartAddUpdateRemove(t *testing.T) {
 	if got := cart.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("cart Cache-Control = %q, want no-store", got)
 	}
-	if got, want := cart.doc.Find("#cart-total").Text(), "$73.97"; got != want { // 3 × 19.99 + 14.00
+	if got, want := cart.doc.Find("#cart-total").Text(), "US$73.97"; got != want { // 3 × 19.99 + 14.00
 		t.Errorf("cart total = %q, want %q", got, want)
 	}
 	if got, want := cart.doc.Find(".cart-count").Text(), "4"; got != want {
@@ -57,11 +57,11 @@ func TestCartAddUpdateRemove(t *testing.T) {
 		t.Fatalf("update quantity = %d", p.StatusCode)
 	}
 	cart = s.get("/cart")
-	if got, want := cart.doc.Find("#cart-total").Text(), "$33.99"; got != want {
+	if got, want := cart.doc.Find("#cart-total").Text(), "US$33.99"; got != want {
 		t.Errorf("after update total = %q, want %q", got, want)
 	}
 	mugRow := cart.doc.Find(`tr[data-product-id="` + ids["enamel-mug"] + `"]`)
-	if got, want := mugRow.Find(".line-total").Text(), "$19.99"; got != want {
+	if got, want := mugRow.Find(".line-total").Text(), "US$19.99"; got != want {
 		t.Errorf("mug line total = %q, want %q", got, want)
 	}
 
@@ -157,8 +157,8 @@ func TestCartRejectsTampering(t *testing.T) {
 	if got, _ := p.doc.Find("#qty-" + ids["enamel-mug"]).Attr("aria-invalid"); got != "true" {
 		t.Error("the invalid quantity is not marked aria-invalid")
 	}
-	if got := s.get("/cart").doc.Find("#cart-total").Text(); got != "$19.99" {
-		t.Errorf("cart total after rejected changes = %q, want $19.99", got)
+	if got := s.get("/cart").doc.Find("#cart-total").Text(); got != "US$19.99" {
+		t.Errorf("cart total after rejected changes = %q, want US$19.99", got)
 	}
 }
 

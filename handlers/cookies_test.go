@@ -27,7 +27,7 @@ func TestPlantedCartCookieIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	victim := orders.NewCartID()
-	if err := orders.NewCarts(a.pool).Add(t.Context(), victim, mugID, 2); err != nil {
+	if err := orders.NewCarts(a.pool).Add(t.Context(), victim, mugID, 2, "USD"); err != nil {
 		t.Fatal(err)
 	}
 	// showsVictimsCart reports whether the cart page with cookie lists the mug.
@@ -109,8 +109,15 @@ func TestProductionCookies(t *testing.T) {
 		t.Fatalf("sign in = %d, want 303", signIn.StatusCode)
 	}
 
-	want := map[string]bool{"__Host-csrf": false, "__Host-cart": false, "__Host-admin_session": false}
-	for _, resp := range []*http.Response{page.Result(), cartResp, signIn} {
+	switched := a.get(t, "/?currency=EUR")
+	for cookie, want := range map[string]string{"currency=GBP": "US$34.00", "__Host-currency=GBP": "£28.00"} {
+		if got := doc(t, a.get(t, "/", "Cookie", cookie)).Find(".product .price").First().Text(); got != want {
+			t.Errorf("GET / with %s shows %q, want %q", cookie, got, want)
+		}
+	}
+
+	want := map[string]bool{"__Host-csrf": false, "__Host-cart": false, "__Host-admin_session": false, "__Host-currency": false}
+	for _, resp := range []*http.Response{page.Result(), cartResp, signIn, switched.Result()} {
 		for _, c := range resp.Cookies() {
 			if _, ok := want[c.Name]; !ok {
 				t.Errorf("production cookie %q lacks the __Host- prefix", c.Name)

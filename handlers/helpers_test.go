@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,13 +95,37 @@ func newAppWith(t testing.TB, pool *pgxpool.Pool, opts appOptions) *app {
 type testSandbox struct {
 	srv *httptest.Server
 	sb  *sandbox.Server
+
+	mu      sync.Mutex
+	creates [][]byte // the bodies of the payment creates it received, in order
+}
+
+// createBodies returns the bodies of the payment creates the sandbox received.
+func (s *testSandbox) createBodies() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.creates)
 }
 
 func startSandbox(t testing.TB, opts appOptions) *testSandbox {
 	t.Helper()
 	// The sandbox needs its own URL before it can build payment links.
 	var sbHandler http.Handler
-	sbServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sbHandler.ServeHTTP(w, r) }))
+	ts := &testSandbox{}
+	sbServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/payments" {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			ts.mu.Lock()
+			ts.creates = append(ts.creates, body)
+			ts.mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		sbHandler.ServeHTTP(w, r)
+	}))
 	t.Cleanup(sbServer.Close)
 	sb, err := sandbox.New(sandbox.Config{APIKey: testAPIKey, BaseURL: sbServer.URL, MerchantName: "Field Kettle",
 		WebhookRetryBase: opts.webhookRetry, WebhookMaxAttempts: 30})
@@ -110,7 +137,8 @@ func startSandbox(t testing.TB, opts appOptions) *testSandbox {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = sb.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &testSandbox{srv: sbServer, sb: sb}
+	ts.srv, ts.sb = sbServer, sb
+	return ts
 }
 
 // testConfig is the app's configuration in the handler tests: the environment

@@ -6,10 +6,13 @@ import (
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
-// layout is the frame of any page: its title and the store's name. shopLayout
-// and adminLayout add what their pages' headers show.
+// layout is the frame of any page: its title and the store's name, and on a shop
+// page the currency switcher. shopLayout and adminLayout add what their pages'
+// headers show.
 func (h *handler) layout(c echo.Context, title string) views.Layout {
-	return views.Layout{Title: title, StoreName: h.cfg.StoreName}
+	l := views.Layout{Title: title, StoreName: h.cfg.StoreName}
+	currencySwitcher(c, &l)
+	return l
 }
 
 // shopLayout is the frame of a shop page, with the cart count in the header.

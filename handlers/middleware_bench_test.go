@@ -22,16 +22,16 @@ import (
 // memCatalog and memCarts are in-memory stores for the read-only pages.
 type memCatalog []orders.Product
 
-func (m memCatalog) List(context.Context) ([]orders.Product, error) { return m, nil }
+func (m memCatalog) List(context.Context, string) ([]orders.Product, error) { return m, nil }
 
 type memCarts struct{ handlers.Carts }
 
 func (memCarts) Count(context.Context, string) (int, error) { return 3, nil }
 
-func (memCarts) Get(_ context.Context, id string) (*orders.Cart, error) {
-	c := &orders.Cart{ID: id}
+func (memCarts) Get(_ context.Context, id, currency string) (*orders.Cart, error) {
+	c := &orders.Cart{ID: id, Currency: currency}
 	for i := range 3 {
-		c.Lines = append(c.Lines, orders.CartLine{ProductID: int64(i + 1), Name: "Enamel mug", Image: "img/mug.svg", UnitMinor: 1999, Currency: "EUR", Quantity: 1, LineMinor: 1999})
+		c.Lines = append(c.Lines, orders.CartLine{ProductID: int64(i + 1), Name: "Enamel mug", Image: "img/mug.svg", UnitMinor: 1999, Currency: currency, Quantity: 1, LineMinor: 1999, Available: true})
 	}
 	return c, nil
 }

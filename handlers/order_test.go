@@ -85,8 +85,8 @@ func TestSuccessPageShowsPaidAfterPayment(t *testing.T) {
 	if _, polling := p.doc.Find("#payment-status").Attr("data-hx-get"); polling {
 		t.Error("a paid order page still polls")
 	}
-	if got := p.doc.Find("#order-total").Text(); got != "$19.99" {
-		t.Errorf("order total = %q, want $19.99", got)
+	if got := p.doc.Find("#order-total").Text(); got != "US$19.99" {
+		t.Errorf("order total = %q, want US$19.99", got)
 	}
 	if got := o.get("/cart").doc.Find(".notice").Text(); !strings.Contains(got, "empty") {
 		t.Errorf("the cart was not emptied once paid: %q", got)

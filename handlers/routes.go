@@ -32,7 +32,7 @@ func (h *handler) routes(e *echo.Echo) {
 
 	// The shop. Forms are small; one that cannot be done redirects to the page
 	// that says why, with a flash (flash.go).
-	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf(), h.readCart, h.loadFlash)
+	shop := e.Group("", middleware.BodyLimit("64K"), h.csrf(), h.readCart, h.readCurrency, h.loadFlash)
 	shop.GET("/", h.catalog)
 	shop.GET("/cart", h.showCart)
 	shop.POST("/cart/items", h.addToCart)

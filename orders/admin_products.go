@@ -229,22 +229,14 @@ func (s *Orders) CreateProduct(ctx context.Context, p NewProduct, by Change) (in
 			return 0, fmt.Errorf("product %q: price %s: %w", p.Slug, cur, ErrInvalid)
 		}
 	}
-	// products keeps the one price_minor and currency (NOT NULL) it had before
-	// prices per currency; a new product's are its first price in Currencies order.
-	var first PriceChange
-	for _, cur := range Currencies {
-		if minor, ok := p.Prices[cur]; ok && first.Currency == "" {
-			first = PriceChange{Currency: cur, To: minor}
-		}
-	}
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
-			INSERT INTO products (slug, name, description, image, active, price_minor, currency, position, created_at)
-			SELECT $1, $2, $3, $4, $5, $6, $7, coalesce(max(position), 0) + 1, $8 FROM products
+			INSERT INTO products (slug, name, description, image, active, position, created_at)
+			SELECT $1, $2, $3, $4, $5, coalesce(max(position), 0) + 1, $6 FROM products
 			ON CONFLICT (slug) DO NOTHING
 			RETURNING id`,
-			p.Slug, p.Name, p.Description, p.Image, p.Active, first.To, first.Currency, by.At).Scan(&id)
+			p.Slug, p.Name, p.Description, p.Image, p.Active, by.At).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("product slug %q is taken: %w", p.Slug, ErrConflict)
 		}

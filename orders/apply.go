@@ -139,8 +139,8 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 	switch a.Status {
 	case AttemptCompleted:
 		if pay.Amount != o.TotalMinor || string(pay.Currency) != o.Currency {
-			ev.Detail = fmt.Sprintf("Orchestrate collected %s %s for an order of %s",
-				Money{pay.Amount, string(pay.Currency)}.Decimal(), pay.Currency, o.Total())
+			ev.Detail = fmt.Sprintf("Orchestrate collected %s for an order of %s",
+				Money{pay.Amount, string(pay.Currency)}, o.Total())
 			if o.Status == StatusPaid {
 				return flagRefund(ctx, tx, o, ev)
 			}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -17,15 +18,18 @@ import (
 // MaxQuantity is the most of one product a cart may hold.
 const MaxQuantity = 99
 
-// CartLine is one product in a cart, priced from the catalog now.
+// CartLine is one product in a cart, priced from the catalog now in the cart's
+// currency. A product without a price in that currency is not sold in it: its
+// line is not Available, has no price, and blocks checkout until removed.
 type CartLine struct {
 	ProductID int64  `db:"product_id"`
 	Name      string `db:"name"`
 	Image     string `db:"image"`
-	UnitMinor int64  `db:"price_minor"`
+	UnitMinor int64  `db:"unit_minor"` // 0 when not Available
 	Currency  string `db:"currency"`
 	Quantity  int    `db:"quantity"`
-	LineMinor int64  `db:"line_minor"`
+	LineMinor int64  `db:"line_minor"` // 0 when not Available
+	Available bool   `db:"available"`
 }
 
 // UnitPrice is the line's unit price.
@@ -34,10 +38,12 @@ func (l CartLine) UnitPrice() Money { return Money{l.UnitMinor, l.Currency} }
 // LineTotal is the unit price times the quantity.
 func (l CartLine) LineTotal() Money { return Money{l.LineMinor, l.Currency} }
 
-// Cart is a shopper's cart with its lines and total.
+// Cart is a shopper's cart, its lines all priced in one currency: switching
+// currency prices the whole cart again, so a cart never mixes currencies.
 type Cart struct {
-	ID    string
-	Lines []CartLine
+	ID       string
+	Currency string
+	Lines    []CartLine
 }
 
 // Count is the number of items (not lines) in the cart.
@@ -49,19 +55,25 @@ func (c *Cart) Count() int {
 	return n
 }
 
-// Total is the sum of the line totals. It returns ErrInvalid when the lines are in
-// more than one currency, which one payment cannot collect.
-func (c *Cart) Total() (Money, error) {
-	var total Money
-	for i, l := range c.Lines {
-		if i == 0 {
-			total.Currency = l.Currency
-		} else if l.Currency != total.Currency {
-			return Money{}, fmt.Errorf("cart mixes %s and %s: %w", total.Currency, l.Currency, ErrInvalid)
-		}
+// Total is the sum of the available lines, in the cart's currency.
+func (c *Cart) Total() Money {
+	total := Money{Currency: c.Currency}
+	for _, l := range c.Lines {
 		total.Minor += l.LineMinor
 	}
-	return total, nil
+	return total
+}
+
+// Unavailable returns the lines whose product has no price in the cart's
+// currency; while there are any, the cart cannot be checked out.
+func (c *Cart) Unavailable() []CartLine {
+	var out []CartLine
+	for _, l := range c.Lines {
+		if !l.Available {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Carts stores carts in PostgreSQL.
@@ -75,24 +87,27 @@ func NewCarts(pool *pgxpool.Pool) *Carts { return &Carts{pool: pool} }
 // NewCartID returns a new unguessable cart id (256 random bits, URL-safe).
 func NewCartID() string { return randomToken(32) }
 
-// Get returns the cart with its lines priced from the catalog. An unknown id is an
-// empty cart, not an error: the cookie may outlive the row.
-func (s *Carts) Get(ctx context.Context, cartID string) (*Cart, error) {
-	cart := &Cart{ID: cartID}
+// Get returns the cart with its lines priced from the catalog in currency, each
+// line not sold in it marked unavailable. An unknown id is an empty cart, not an
+// error: the cookie may outlive the row.
+func (s *Carts) Get(ctx context.Context, cartID, currency string) (*Cart, error) {
+	cart := &Cart{ID: cartID, Currency: currency}
 	if cartID == "" {
 		return cart, nil
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT ci.product_id, p.name, p.image, p.price_minor, p.currency, ci.quantity,
-		       p.price_minor * ci.quantity AS line_minor
+		SELECT ci.product_id, p.name, p.image, coalesce(pp.amount_minor, 0) AS unit_minor,
+		       $2::text AS currency, ci.quantity, coalesce(pp.amount_minor * ci.quantity, 0) AS line_minor,
+		       pp.amount_minor IS NOT NULL AS available
 		FROM cart_items ci
 		JOIN products p ON p.id = ci.product_id AND p.active
+		LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
 		WHERE ci.cart_id = $1
-		ORDER BY ci.added_at, ci.product_id`, cartID)
+		ORDER BY ci.added_at, ci.product_id`, cartID, currency)
 	if err != nil {
 		return nil, fmt.Errorf("get cart: %w", err)
 	}
-	cart.Lines, err = pgx.CollectRows(rows, pgx.RowToStructByNameLax[CartLine])
+	cart.Lines, err = pgx.CollectRows(rows, pgx.RowToStructByName[CartLine])
 	if err != nil {
 		return nil, fmt.Errorf("get cart: %w", err)
 	}
@@ -117,8 +132,9 @@ func (s *Carts) Count(ctx context.Context, cartID string) (int, error) {
 
 // Add puts quantity more of a product into the cart, creating the cart on first use
 // and capping the line at MaxQuantity. It returns ErrNotFound for an unknown or
-// inactive product and ErrInvalid for a quantity outside 1..MaxQuantity.
-func (s *Carts) Add(ctx context.Context, cartID string, productID int64, quantity int) error {
+// inactive product, ErrNotOffered for one without a price in currency (the
+// shopper's), and ErrInvalid for a quantity outside 1..MaxQuantity.
+func (s *Carts) Add(ctx context.Context, cartID string, productID int64, quantity int, currency string) error {
 	if quantity < 1 || quantity > MaxQuantity {
 		return fmt.Errorf("quantity must be between 1 and %d: %w", MaxQuantity, ErrInvalid)
 	}
@@ -126,17 +142,25 @@ func (s *Carts) Add(ctx context.Context, cartID string, productID int64, quantit
 		if err := touchCart(ctx, tx, cartID); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO cart_items (cart_id, product_id, quantity)
-			SELECT $1, id, $3 FROM products WHERE id = $2 AND active
+		var offered *bool
+		err := tx.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM product_prices WHERE product_id = p.id AND currency = $2)
+			FROM products p WHERE p.id = $1 AND p.active`, productID, currency).Scan(&offered)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("product %d: %w", productID, ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("add to cart: %w", err)
+		case !*offered:
+			return fmt.Errorf("product %d in %s: %w", productID, currency, ErrNotOffered)
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)
 			ON CONFLICT (cart_id, product_id)
 			DO UPDATE SET quantity = least(cart_items.quantity + excluded.quantity, $4)`,
 			cartID, productID, quantity, MaxQuantity)
 		if err != nil {
 			return fmt.Errorf("add to cart: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("product %d: %w", productID, ErrNotFound)
 		}
 		return nil
 	})

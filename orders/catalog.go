@@ -11,14 +11,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Product is one item of the catalog. Price is authoritative: orders copy it from
-// here at checkout, never from a form.
+// Product is one item of the catalog with its price in one currency, the one it
+// was read in. The price is the merchant's for that currency (product_prices):
+// orders copy it from here at checkout, never from a form, and nothing converts
+// one currency's price into another's.
 type Product struct {
 	ID          int64  `db:"id"`
 	Slug        string `db:"slug"`
 	Name        string `db:"name"`
 	Description string `db:"description"`
-	PriceMinor  int64  `db:"price_minor"`
+	PriceMinor  int64  `db:"amount_minor"`
 	Currency    string `db:"currency"`
 	Image       string `db:"image"`
 }
@@ -34,15 +36,16 @@ type Catalog struct {
 // NewCatalog returns a Catalog backed by pool.
 func NewCatalog(pool *pgxpool.Pool) *Catalog { return &Catalog{pool: pool} }
 
-const productColumns = `id, slug, name, description, price_minor, currency, image`
+const productColumns = `p.id, p.slug, p.name, p.description, pp.amount_minor, pp.currency, p.image`
 
-// List returns the active products in display order.
-func (c *Catalog) List(ctx context.Context) ([]Product, error) {
+// List returns the active products that have a price in currency, in display
+// order, priced in it: a product without one is not offered in that currency.
+func (c *Catalog) List(ctx context.Context, currency string) ([]Product, error) {
 	rows, err := c.pool.Query(ctx, `
 		SELECT `+productColumns+`
-		FROM products
-		WHERE active
-		ORDER BY position, id`)
+		FROM products p JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = $1
+		WHERE p.active
+		ORDER BY p.position, p.id`, currency)
 	if err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
@@ -53,12 +56,13 @@ func (c *Catalog) List(ctx context.Context) ([]Product, error) {
 	return products, nil
 }
 
-// Get returns the active product with the given id, or ErrNotFound.
-func (c *Catalog) Get(ctx context.Context, id int64) (Product, error) {
+// Get returns the active product with the given id priced in currency, or
+// ErrNotFound when there is none or it has no price in currency.
+func (c *Catalog) Get(ctx context.Context, id int64, currency string) (Product, error) {
 	rows, err := c.pool.Query(ctx, `
 		SELECT `+productColumns+`
-		FROM products
-		WHERE id = $1 AND active`, id)
+		FROM products p JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = $2
+		WHERE p.id = $1 AND p.active`, id, currency)
 	if err != nil {
 		return Product{}, fmt.Errorf("get product %d: %w", id, err)
 	}

@@ -16,4 +16,7 @@
 //     admin_timeline.go and admin_webhooks.go, one per admin page.
 //   - How does the merchant change the catalog, and where is it recorded?
 //     admin_products.go, under the rules of product_rules.go.
+//   - Where do prices and currencies live? catalog.go and cart.go read prices in
+//     one currency (product_prices), currency.go says which currencies the shop
+//     sells in and guesses a shopper's, money.go writes every amount.
 package orders

@@ -15,4 +15,7 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid means the input broke a domain rule; the wrapping error says which.
 	ErrInvalid = errors.New("invalid input")
+	// ErrNotOffered means a product has no price in the currency asked for, so
+	// the shop does not sell it in that currency.
+	ErrNotOffered = errors.New("not sold in this currency")
 )

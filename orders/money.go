@@ -4,73 +4,59 @@ package orders
 
 import (
 	"strconv"
-	"strings"
+
+	"github.com/bojanz/currency"
 )
 
-// Money is an amount in integer minor units (cents) of a currency. Inside the app
-// money never exists in any other form; the orchestrate client converts it to the
-// API's major units at the boundary.
+// Money is an amount in integer minor units of a currency (cents for the four
+// the shop sells in; the currency's exponent says how many digits, from CLDR).
+// Inside the app money never exists in any other form; the orchestrate client
+// converts it to the API's major units at the boundary.
 type Money struct {
 	Minor    int64
 	Currency string
 }
 
-// currencySymbols holds the display prefix of each currency Orchestrate supports.
-var currencySymbols = map[string]string{
-	"USD": "$",
-	"EUR": "€",
-	"GBP": "£",
-	"CAD": "CA$",
-}
+// displayLocale is the CLDR locale amounts are written in: English as spoken
+// internationally (en-001), whose symbols tell the shop's dollar currencies apart
+// — US$ and CA$, with € and £ — where "en" would write USD as a bare "$".
+var displayLocale = currency.NewLocale("en-001")
 
-// String formats m for a shopper, for example "$19.99" or "€1,234.50". Negative
-// amounts keep their sign before the symbol.
+// String formats m for a shopper with its currency's symbol, grouping and
+// decimals as CLDR has them: "US$19.99", "€1,234.50", "£28.00", "CA$46.00",
+// "-US$19.99". A currency CLDR does not know (never one the shop sells in) is
+// shown as its code and the amount in minor units, since where its decimal point
+// goes is unknown.
 func (m Money) String() string {
-	sign := ""
-	minor := m.Minor
-	if minor < 0 {
-		sign, minor = "-", -minor
+	a, err := currency.NewAmountFromInt64(m.Minor, m.Currency)
+	if err != nil {
+		return m.Currency + " " + strconv.FormatInt(m.Minor, 10) + " (minor units)"
 	}
-	symbol, ok := currencySymbols[m.Currency]
-	if !ok {
-		symbol = m.Currency + " "
-	}
-	return sign + symbol + groupThousands(minor/100) + "." + twoDigits(minor%100)
+	// A Formatter is cheap and not shared, so no package state is mutable.
+	return currency.NewFormatter(displayLocale).Format(a)
 }
 
-// Decimal formats m as plain major units with two decimals ("1234.50"), the form
-// used in exports.
+// Decimal formats m as plain major units with as many decimals as its currency
+// has ("1234.50" for USD), the form exports use beside a currency column. A
+// currency CLDR does not know is written in minor units, as String says.
 func (m Money) Decimal() string {
-	sign := ""
-	minor := m.Minor
-	if minor < 0 {
-		sign, minor = "-", -minor
+	a, err := currency.NewAmountFromInt64(m.Minor, m.Currency)
+	if err != nil {
+		return strconv.FormatInt(m.Minor, 10)
 	}
-	return sign + strconv.FormatInt(minor/100, 10) + "." + twoDigits(minor%100)
+	return a.Number()
 }
 
-func twoDigits(n int64) string {
-	if n < 10 {
-		return "0" + strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatInt(n, 10)
+// Symbol returns the symbol String writes for the currency code ("US$", "€"),
+// or the code itself for one CLDR does not know.
+func Symbol(code string) string {
+	s, _ := currency.GetSymbol(code, displayLocale)
+	return s
 }
 
-func groupThousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
+// Exponent returns how many decimals the currency code has (2 for all four the
+// shop sells in), from CLDR, and false for a code it does not know.
+func Exponent(code string) (int, bool) {
+	d, ok := currency.GetDigits(code)
+	return int(d), ok
 }

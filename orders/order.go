@@ -127,13 +127,16 @@ const attemptColumns = `id::text, order_id, status, amount_minor, currency, orch
 // ErrEmptyCart is returned by CreateFromCart for a cart with nothing in it.
 var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
 
-// CreateFromCart turns the cart into an order in one transaction: prices are read
-// from the catalog, the items are copied, and the cart remembers the order. While
-// the cart is unchanged, a repeated checkout (a double click, a second tab) returns
-// the same payable order instead of a new one, with the customer c now gives (see
-// changeCustomer). It returns ErrEmptyCart for an empty cart and ErrInvalid for a
-// cart in several currencies.
-func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) (*Order, error) {
+// CreateFromCart turns the cart into an order in currency (the shopper's) in one
+// transaction: prices are read from the catalog in that currency, the items are
+// copied, and the cart remembers the order. While the cart is unchanged and
+// checked out in the same currency, a repeated checkout (a double click, a second
+// tab) returns the same payable order instead of a new one, with the customer c
+// now gives (see changeCustomer); checked out in another currency, it is a new
+// order. It returns ErrEmptyCart for an empty cart, ErrNotOffered when a line's
+// product has no price in currency, and ErrInvalid when the cart changed while
+// it was being priced.
+func (s *Orders) CreateFromCart(ctx context.Context, cartID, currency string, c Customer) (*Order, error) {
 	var order *Order
 	reused := false
 	err := inTx(ctx, s.pool, s.metrics, func(tx pgx.Tx) error {
@@ -152,46 +155,55 @@ func (s *Orders) CreateFromCart(ctx context.Context, cartID string, c Customer) 
 			if err != nil {
 				return err
 			}
-			if o.Status.Payable() {
+			if o.Status.Payable() && o.Currency == currency {
 				order, reused = o, true
 				return nil
 			}
 		}
 
-		var currencies int
-		var currency string
-		var total int64
+		var lines, unpriced int
 		err = tx.QueryRow(ctx, `
-			SELECT count(DISTINCT p.currency), coalesce(min(p.currency), ''), coalesce(sum(p.price_minor * ci.quantity), 0)
+			SELECT count(*), count(*) FILTER (WHERE pp.amount_minor IS NULL)
 			FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
-			WHERE ci.cart_id = $1`, cartID).Scan(&currencies, &currency, &total)
+			LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
+			WHERE ci.cart_id = $1`, cartID, currency).Scan(&lines, &unpriced)
 		if err != nil {
 			return fmt.Errorf("price cart: %w", err)
 		}
 		switch {
-		case currencies == 0:
+		case lines == 0:
 			return ErrEmptyCart
-		case currencies > 1:
-			return fmt.Errorf("the cart mixes currencies: %w", ErrInvalid)
+		case unpriced > 0:
+			return fmt.Errorf("%d of the cart's products in %s: %w", unpriced, currency, ErrNotOffered)
 		}
 
-		// The order, its items copied from the cart at the catalog's prices, and the
-		// cart's link to it, in one statement.
+		// The order, its items copied from the cart at the catalog's prices in
+		// currency, and the cart's link to it, in one statement: one snapshot of
+		// the prices makes both the total and the items. A price removed since the
+		// check above makes no order.
 		o, err := scanOrder(tx.Query(ctx, `
-			WITH o AS (
+			WITH priced AS MATERIALIZED (
+				SELECT p.id, p.name, pp.amount_minor, ci.quantity
+				FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
+				LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $3
+				WHERE ci.cart_id = $2
+			), o AS (
 				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
-				VALUES ($1, $2, $3, $4, $5, $6)
+				SELECT $1, $2, $3, sum(amount_minor * quantity), $4, $5 FROM priced
+				HAVING count(*) > 0 AND count(*) = count(amount_minor)
 				RETURNING `+orderColumns+`
 			), items AS (
 				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
-				SELECT o.id, p.id, p.name, p.price_minor, ci.quantity
-				FROM o, cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
-				WHERE ci.cart_id = $2
+				SELECT o.id, priced.id, priced.name, priced.amount_minor, priced.quantity
+				FROM o, priced
 			), linked AS (
-				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2
+				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2 AND EXISTS (SELECT 1 FROM o)
 			)
 			SELECT * FROM o`,
-			randomToken(16), cartID, currency, total, c.Name, c.Email))
+			randomToken(16), cartID, currency, c.Name, c.Email))
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("the cart's prices changed while it was checked out: %w", ErrInvalid)
+		}
 		if err != nil {
 			return err
 		}

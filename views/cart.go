@@ -6,6 +6,9 @@ type CartPage struct {
 	Lines     []CartLine
 	Total     string
 	CSRFToken string
+	// Unavailable says which lines are not sold in the shopper's currency; while
+	// it is set the cart cannot be checked out.
+	Unavailable string
 	// Error explains a rejected change (status 422); ErrorProductID names the line.
 	Error          string
 	ErrorProductID int64
@@ -20,4 +23,7 @@ type CartLine struct {
 	UnitPrice string
 	Quantity  int
 	LineTotal string
+	// Unavailable: the product is not sold in the cart's currency; LineTotal
+	// says so instead of a price.
+	Unavailable bool
 }

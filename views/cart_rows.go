@@ -26,6 +26,9 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 		id := strconv.AppendInt(rw.id[:0], l.ProductID, 10)
 		rw.raw(`<tr data-product-id="`)
 		rw.bytes(id)
+		if l.Unavailable {
+			rw.raw(`" class="unavailable`)
+		}
 		rw.raw(`"><td class="item"><div class="cart-item"><img src="`)
 		rw.text(asset(l.Image))
 		rw.raw(`" alt="" width="56" height="42"> <span class="name">`)

@@ -8,6 +8,9 @@ type CheckoutPage struct {
 	CSRFToken string
 	Form      CheckoutForm
 	Errors    map[string]string // field name → message; empty when valid
+	// Currency is the one the page's prices are in; the form sends it back, so
+	// an order is never made in a currency the shopper did not see.
+	Currency string
 }
 
 // CheckoutForm is what the shopper typed, kept on error.

@@ -15,8 +15,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// TestCartGolden pins the cart page's HTML, including a line in error and names
-// that need escaping, so a faster renderer cannot change a byte of it.
+// TestCartGolden pins the cart page's HTML, including a line in error, a line
+// not sold in the cart's currency and names that need escaping, so a faster renderer cannot change a byte of it.
 func TestCartGolden(t *testing.T) {
 	p := cartPage20()
 	p.Lines[0].Name = `Mug "big" & <small> 'one'`
@@ -24,6 +24,8 @@ func TestCartGolden(t *testing.T) {
 	p.Lines[1].Image = "img/../img/kettle.svg"
 	p.Error, p.ErrorProductID, p.ErrorQuantity = "Enter a quantity from 0 to 99.", 3, `"><script>`
 	p.CSRFToken = `tok&"en`
+	p.Lines[4].Unavailable, p.Lines[4].UnitPrice, p.Lines[4].LineTotal = true, "", "Not sold in GBP"
+	p.Unavailable = "Not sold in GBP: Product number 5. Remove it to check out in GBP, or change the currency."
 	checkGolden(t, Cart(p), "testdata/cart.golden.html")
 }
 

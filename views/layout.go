@@ -21,6 +21,12 @@ type Layout struct {
 	Description string
 	// UsesHTMX loads htmx, for pages that update themselves (the payment status).
 	UsesHTMX bool
+	// Currency is the shopper's currency on a shop page, shown by the header's
+	// switcher, which offers Currencies and shows the page again in the one
+	// picked, or CurrencyAction (a local path) when set; empty: no switcher.
+	Currency       string
+	Currencies     []Option
+	CurrencyAction string
 }
 
 // asset returns the versioned URL of a static file.

@@ -164,7 +164,7 @@ func TestWithPoolTracer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := a.Catalog.List(t.Context()); err != nil {
+	if _, err := a.Catalog.List(t.Context(), "USD"); err != nil {
 		t.Fatal(err)
 	}
 	rec.mu.Lock()

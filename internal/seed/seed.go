@@ -31,7 +31,8 @@ type Options struct {
 //     stretch of time: s 0–69 paid, 70–81 awaiting_payment, 82–89 failed,
 //     90–97 expired, 98–99 needs_review;
 //   - every 50th paid order is flagged refund_needed and has a second completed attempt;
-//   - currency cycles USD, EUR, GBP, CAD; one or two catalog items;
+//   - currency cycles USD, EUR, GBP, CAD; one or two catalog items, at their
+//     prices in the order's currency (products priced in all four);
 //   - awaiting orders have an open attempt, every fourth already past its expiry
 //     and every tenth of unknown outcome: the overview's stuck attempts.
 //
@@ -93,10 +94,22 @@ func Orders(ctx context.Context, pool *pgxpool.Pool, opts Options) error {
 
 // seedSQL inserts orders $1..$2 of $3, created $5 apart up to $4, with run tag $6.
 const seedSQL = `
-WITH p AS (
-	SELECT array_agg(id ORDER BY id) AS ids, array_agg(price_minor ORDER BY id) AS prices,
-	       array_agg(name ORDER BY id) AS names, count(*)::int AS n
-	FROM products WHERE active
+WITH priced AS (
+	SELECT p.id, p.name,
+	       max(pp.amount_minor) FILTER (WHERE pp.currency = 'USD') AS usd,
+	       max(pp.amount_minor) FILTER (WHERE pp.currency = 'EUR') AS eur,
+	       max(pp.amount_minor) FILTER (WHERE pp.currency = 'GBP') AS gbp,
+	       max(pp.amount_minor) FILTER (WHERE pp.currency = 'CAD') AS cad
+	FROM products p JOIN product_prices pp ON pp.product_id = p.id
+	WHERE p.active
+	GROUP BY p.id, p.name
+	HAVING count(*) = 4
+),
+p AS (
+	SELECT array_agg(id ORDER BY id) AS ids, array_agg(name ORDER BY id) AS names, count(*)::int AS n,
+	       array_agg(usd ORDER BY id) AS usd, array_agg(eur ORDER BY id) AS eur,
+	       array_agg(gbp ORDER BY id) AS gbp, array_agg(cad ORDER BY id) AS cad
+	FROM priced
 ),
 g AS (
 	SELECT i,
@@ -104,6 +117,7 @@ g AS (
 	            WHEN (i * 37) % 100 < 90 THEN 'failed' WHEN (i * 37) % 100 < 98 THEN 'expired'
 	            ELSE 'needs_review' END AS status,
 	       (ARRAY['USD', 'EUR', 'GBP', 'CAD'])[i % 4 + 1] AS currency,
+	       CASE i % 4 WHEN 0 THEN p.usd WHEN 1 THEN p.eur WHEN 2 THEN p.gbp ELSE p.cad END AS prices,
 	       i % p.n + 1 AS k1, 1 + i % 3 AS q1,
 	       CASE WHEN i % 2 = 0 THEN (i % p.n + 1 + (i / 7) % (p.n - 1)) % p.n + 1 END AS k2,
 	       1 + (i / 3) % 2 AS q2,
@@ -115,7 +129,7 @@ o AS (
 	INSERT INTO orders (public_ref, status, currency, total_minor, customer_name, customer_email,
 	                    refund_needed, created_at, updated_at, paid_at)
 	SELECT g.ref, g.status, g.currency,
-	       p.prices[g.k1] * g.q1 + coalesce(p.prices[g.k2] * g.q2, 0),
+	       g.prices[g.k1] * g.q1 + coalesce(g.prices[g.k2] * g.q2, 0),
 	       'Customer ' || g.i, 'customer' || g.i || '@example.com',
 	       g.status = 'paid' AND g.i % 50 = 0,
 	       g.created_at, g.created_at + interval '3 minutes',
@@ -125,7 +139,7 @@ o AS (
 ),
 items AS (
 	INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
-	SELECT o.id, p.ids[x.k], p.names[x.k], p.prices[x.k], x.q
+	SELECT o.id, p.ids[x.k], p.names[x.k], g.prices[x.k], x.q
 	FROM o JOIN g ON g.ref = o.public_ref, p,
 	     LATERAL (VALUES (g.k1, g.q1), (g.k2, g.q2)) AS x(k, q)
 	WHERE x.k IS NOT NULL

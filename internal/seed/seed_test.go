@@ -37,6 +37,16 @@ func TestOrders(t *testing.T) {
 	if refund == 0 || stuck == 0 {
 		t.Errorf("refund_needed = %d, stuck attempts = %d; want some of each", refund, stuck)
 	}
+	var offPrice int
+	if err := db.Pool.QueryRow(ctx, `
+		SELECT count(*) FROM order_items i JOIN orders o ON o.id = i.order_id
+		JOIN product_prices pp ON pp.product_id = i.product_id AND pp.currency = o.currency
+		WHERE i.unit_price_minor <> pp.amount_minor`).Scan(&offPrice); err != nil {
+		t.Fatal(err)
+	}
+	if offPrice != 0 {
+		t.Errorf("%d items are not at their product's price in the order's currency", offPrice)
+	}
 	var statuses, currencies int
 	if err := db.Pool.QueryRow(ctx, `SELECT count(DISTINCT status), count(DISTINCT currency) FROM orders`).Scan(&statuses, &currencies); err != nil {
 		t.Fatal(err)

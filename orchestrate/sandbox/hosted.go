@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/bojanz/currency"
 )
 
 // cardNumber is a test card number without spaces.
@@ -206,7 +208,7 @@ func (s *Server) renderCollection(w http.ResponseWriter, r *http.Request, status
 		Title:        "Pay " + s.cfg.MerchantName,
 		MerchantName: s.cfg.MerchantName,
 		Description:  p.Description,
-		Amount:       formatMinor(p.AmountMinor) + " " + p.Currency,
+		Amount:       payerAmount(p.AmountMinor, p.Currency),
 		Status:       string(p.Status),
 		Payable:      p.Status == statusPending,
 		PayAction:    "/payments/" + p.ID + "/pay",
@@ -242,4 +244,18 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 // site.
 func (s *Server) handleCrossOrigin(w http.ResponseWriter, r *http.Request) {
 	s.renderMessage(w, http.StatusForbidden, "Forbidden", "Cross-origin form submissions are refused.")
+}
+
+// payerLocale is the CLDR locale of the hosted page's amounts: international
+// English, whose symbols tell the dollars apart (US$, CA$).
+var payerLocale = currency.NewLocale("en-001")
+
+// payerAmount writes an amount as the payer reads it, with its currency's symbol
+// and decimals from CLDR: "€32.00", "CA$46.00".
+func payerAmount(minor int64, code string) string {
+	a, err := currency.NewAmountFromInt64(minor, code)
+	if err != nil {
+		return formatMinor(minor) + " " + code // never: the API accepts only the four
+	}
+	return currency.NewFormatter(payerLocale).Format(a)
 }

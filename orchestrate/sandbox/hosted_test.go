@@ -138,7 +138,7 @@ func TestHostedPageFullFlowSendsSignedWebhook(t *testing.T) {
 		t.Fatalf("hosted page status %d", page.Status)
 	}
 	text := page.text()
-	for _, want := range []string{"Acme Shoes", "Payment for order #123", "19.99 USD",
+	for _, want := range []string{"Acme Shoes", "Payment for order #123", "US$19.99",
 		"4242 4242 4242 4242", "4000 0000 0000 0002", "4000 0000 0000 0077"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("hosted page lacks %q; text: %s", want, text)
