@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -445,6 +446,24 @@ func TestPriceEditKeepsOrders(t *testing.T) {
 	page := admin.get("/admin/orders/" + a.orderIDByRef(t, o.ref))
 	if got := page.doc.Find("tfoot td.num").Text(); got != "US$19.99" {
 		t.Errorf("the admin's order page totals %q, want US$19.99", got)
+	}
+	// The next checkout is priced, and paid at Orchestrate, at the new price.
+	next := a.checkoutOne(t)
+	var nextTotal int64
+	if err := a.pool.QueryRow(context.Background(), `SELECT total_minor FROM orders WHERE public_ref = $1`, next.ref).Scan(&nextTotal); err != nil {
+		t.Fatal(err)
+	}
+	if nextTotal != 2500 {
+		t.Errorf("the next order totals %d, want 2500 (the new price)", nextTotal)
+	}
+	var paid []int64
+	for _, p := range a.payments(t) {
+		if p.Currency == "USD" {
+			paid = append(paid, p.Amount)
+		}
+	}
+	if !slices.Contains(paid, 2500) || !slices.Contains(paid, 1999) {
+		t.Errorf("Orchestrate holds USD payments of %v, want one at the old price 1999 and one at the new 2500", paid)
 	}
 }
 
