@@ -84,10 +84,11 @@ func CleanDescription(s string) (string, error) {
 // units per major unit are 10^PriceDecimals), or -1 for a currency the shop does
 // not sell in.
 func PriceDecimals(currency string) int {
-	if !slices.Contains(Currencies, currency) {
+	exp, ok := Exponent(currency)
+	if !slices.Contains(Currencies, currency) || !ok {
 		return -1
 	}
-	return orchestrate.Currency(currency).Exponent()
+	return exp
 }
 
 // MaxPrice returns the highest price in currency's minor units, MaxPriceMajor in
@@ -107,7 +108,7 @@ func MaxPrice(currency string) (int64, bool) {
 // PriceInput is minor units of currency in major units with the currency's own
 // decimals and no symbol ("32.00"), as a price is typed into a form.
 func PriceInput(minor int64, currency string) string {
-	return orchestrate.FormatAmount(minor, orchestrate.Currency(currency))
+	return Money{Minor: minor, Currency: currency}.Decimal()
 }
 
 // plainDecimal is digits with at most one point between digits.
