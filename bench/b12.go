@@ -91,11 +91,8 @@ func (e *env) exactlyOnce(ctx context.Context, a *app, urls []string) (paid, twi
 		if err := a.Carts.Add(ctx, cartID, 1, 1, orders.DefaultCurrency); err != nil {
 			return 0, 0, err
 		}
-		o, err := a.Orders.CreateFromCart(ctx, cartID, orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
+		o, _, err := a.Payments.Checkout(ctx, cartID, orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
 		if err != nil {
-			return 0, 0, err
-		}
-		if _, err := a.Payments.Start(ctx, o.ID); err != nil {
 			return 0, 0, err
 		}
 		ids = append(ids, o.ID)

@@ -37,7 +37,7 @@ func runB4(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	order, err := a.Orders.CreateFromCart(ctx, cartIDOf(cookies[0].Value), orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
+	order, _, err := a.Payments.PlaceOrder(ctx, cartIDOf(cookies[0].Value), orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
 	if err != nil {
 		return nil, err
 	}

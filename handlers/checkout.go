@@ -13,9 +13,9 @@ import (
 	"github.com/orchestrate-checkout/checkout/views"
 )
 
-// orderCreator turns a cart into an order.
+// orderCreator turns a cart into an order and starts its payment.
 type orderCreator interface {
-	CreateFromCart(ctx context.Context, cartID, currency string, c orders.Customer) (*orders.Order, error)
+	Checkout(ctx context.Context, cartID, currency string, c orders.Customer) (*orders.Order, string, error)
 }
 
 // paymentStarter starts an order's Orchestrate payment (checkout, pay again).
@@ -137,16 +137,16 @@ func (h *handler) checkout(c echo.Context) error {
 		}
 		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
 	}
-	order, err := h.deps.Orders.CreateFromCart(c.Request().Context(), id, currency, customer)
-	if errors.Is(err, orders.ErrInvalid) || errors.Is(err, orders.ErrNotOffered) {
+	order, link, err := h.deps.Payments.Checkout(c.Request().Context(), id, currency, customer)
+	if order == nil && (errors.Is(err, orders.ErrInvalid) || errors.Is(err, orders.ErrNotOffered)) {
 		// Emptied or changed in another tab, or holding a product not sold in the
 		// shopper's currency: the cart says what to do.
 		return c.Redirect(http.StatusSeeOther, views.CartURL)
 	}
-	if err != nil {
+	if order == nil {
 		return err
 	}
-	return h.startPayment(c, order)
+	return h.paymentStarted(c, order, link, err)
 }
 
 // Why a payment could not be started, as a paymentFlash says.
@@ -159,6 +159,12 @@ const (
 // be started, to the order's page (303), which says why.
 func (h *handler) startPayment(c echo.Context, order *orders.Order) error {
 	link, err := h.deps.Payments.Start(c.Request().Context(), order.ID)
+	return h.paymentStarted(c, order, link, err)
+}
+
+// paymentStarted answers a request that started the order's payment: the
+// shopper goes to the payment link, or to the order's page, which says why not.
+func (h *handler) paymentStarted(c echo.Context, order *orders.Order, link string, err error) error {
 	if err == nil {
 		// The link was checked to be on Orchestrate's origin before it got here.
 		return c.Redirect(http.StatusSeeOther, link)

@@ -19,6 +19,7 @@ var errorStatus = []struct {
 }{
 	{orders.ErrNotFound, http.StatusNotFound},
 	{orders.ErrConflict, http.StatusConflict},
+	{orders.ErrSoldOut, http.StatusConflict},
 	{orders.ErrInvalid, http.StatusUnprocessableEntity},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }

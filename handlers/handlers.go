@@ -56,7 +56,6 @@ type Config struct {
 // Orders is the order store: what the shop's and the admin's pages read and
 // write through it.
 type Orders interface {
-	orderCreator    // checkout.go
 	shopOrderReader // order.go
 	overviewReader  // admin_overview.go
 	orderLister     // admin_orders.go
@@ -70,6 +69,7 @@ type Orders interface {
 
 // Payments starts orders' payments and confirms them with Orchestrate.
 type Payments interface {
+	orderCreator     // checkout.go
 	paymentStarter   // checkout.go
 	paymentChecker   // order.go
 	paymentConfirmer // admin_order.go

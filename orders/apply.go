@@ -161,6 +161,10 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 		if o.Status != StatusPaid {
 			return nil
 		}
+		// The units leave stock in the transaction that marks the order paid.
+		if err := takeStock(ctx, tx, o, Event{AttemptID: &a.ID, Cause: cause, SourceID: ptr(sourceID)}); err != nil {
+			return err
+		}
 		// What the order bought leaves the shopper's cart, however they changed it
 		// since checking out, so it cannot be paid for twice.
 		return removeBought(ctx, tx, o.ID)
@@ -184,7 +188,15 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 		if a.Status == AttemptExpired {
 			to = StatusExpired
 		}
-		return transitionOrder(ctx, tx, o, to, ev)
+		if err := transitionOrder(ctx, tx, o, to, ev); err != nil {
+			return err
+		}
+		if o.Status != to {
+			return nil
+		}
+		// The order can no longer be paid until the shopper pays again, which
+		// holds the units again: release them in the transaction that records it.
+		return releaseHolds(ctx, tx, o.ID, Event{AttemptID: &a.ID, Cause: cause, SourceID: ptr(sourceID)})
 	}
 	return nil
 }

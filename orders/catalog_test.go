@@ -75,6 +75,8 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 	ctx := context.Background()
 	carts := orders.NewCarts(db.Pool)
 	store := orders.NewOrders(db.Pool)
+	// PlaceOrder never calls Orchestrate, so no client is needed here.
+	payments := orders.NewPayments(db.Pool, nil, orders.PaymentsConfig{}, nil)
 	dripper, mug := productID(t, db, "pour-over-dripper"), productID(t, db, "enamel-mug")
 	cartID := orders.NewCartID()
 	if err := carts.Add(ctx, cartID, dripper, 1, "USD"); err != nil {
@@ -100,7 +102,7 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 				t.Errorf("cart in %s has a line in %s (available %v)", code, l.Currency, l.Available)
 			}
 		}
-		o, err := store.CreateFromCart(ctx, cartID, code, customer)
+		o, _, err := payments.PlaceOrder(ctx, cartID, code, customer)
 		if err != nil {
 			t.Fatalf("checkout in %s: %v", code, err)
 		}
@@ -111,7 +113,7 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 			t.Errorf("checkout in %s reused the order made in %s", code, other)
 		}
 		seen[o.ID] = code
-		again, err := store.CreateFromCart(ctx, cartID, code, customer)
+		again, _, err := payments.PlaceOrder(ctx, cartID, code, customer)
 		if err != nil || again.ID != o.ID {
 			t.Errorf("second checkout in %s = order %v, %v; want the same order %d", code, again, err, o.ID)
 		}
@@ -150,7 +152,7 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 	if err := carts.Add(ctx, cartID, dripper, 1, "USD"); err != nil { // a change: the cart's orders are not reused
 		t.Fatal(err)
 	}
-	if _, err := store.CreateFromCart(ctx, cartID, "GBP", customer); !errors.Is(err, orders.ErrNotOffered) {
+	if _, _, err := payments.PlaceOrder(ctx, cartID, "GBP", customer); !errors.Is(err, orders.ErrNotOffered) {
 		t.Errorf("checkout in GBP with the mug = %v, want ErrNotOffered", err)
 	}
 	if err := carts.Add(ctx, cartID, mug, 1, "GBP"); !errors.Is(err, orders.ErrNotOffered) {
@@ -159,7 +161,7 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 	if err := carts.SetQuantity(ctx, cartID, mug, 0); err != nil {
 		t.Fatal(err)
 	}
-	o, err := store.CreateFromCart(ctx, cartID, "GBP", customer)
+	o, _, err := payments.PlaceOrder(ctx, cartID, "GBP", customer)
 	if err != nil || o.TotalMinor != 2*2800 || o.Currency != "GBP" {
 		t.Fatalf("checkout in GBP without the mug = %+v, %v; want £56.00", o, err)
 	}

@@ -18,9 +18,9 @@ import (
 // next Start creates a payment carrying c, while a superseded one is still
 // reconciled and may yet be paid (money wins; a second completed payment flags the
 // order for refund). A paid or reviewed order keeps the customer it was paid by.
-func (s *Orders) changeCustomer(ctx context.Context, orderID int64, c Customer) (*Order, error) {
+func (p *Payments) changeCustomer(ctx context.Context, orderID int64, c Customer) (*Order, error) {
 	var order *Order
-	err := inTx(ctx, s.pool, s.metrics, func(tx pgx.Tx) error {
+	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))
 		if err != nil {
 			return err

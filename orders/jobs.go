@@ -175,6 +175,9 @@ type sweepWorker struct {
 }
 
 func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
+	if _, err := w.p.ReleaseExpiredHolds(ctx, w.batch); err != nil {
+		return err
+	}
 	ids, err := w.p.DueAttempts(ctx, w.batch)
 	if err != nil || len(ids) == 0 {
 		return err

@@ -28,6 +28,9 @@ type Order struct {
 	CustomerName  string     `db:"customer_name"`
 	CustomerEmail string     `db:"customer_email"`
 	RefundNeeded  bool       `db:"refund_needed"`
+	// Oversold: paid after its hold was released and its units sold; the
+	// items' Short says what is missing.
+	Oversold  bool       `db:"oversold"`
 	CreatedAt     time.Time  `db:"created_at"`
 	UpdatedAt     time.Time  `db:"updated_at"`
 	PaidAt        *time.Time `db:"paid_at"`
@@ -42,6 +45,8 @@ type OrderItem struct {
 	Name      string `db:"name"`
 	UnitMinor int64  `db:"unit_price_minor"`
 	Quantity  int    `db:"quantity"`
+	// Short is how many of Quantity were not in stock when the order was paid.
+	Short int `db:"short"`
 }
 
 // LineTotal is the unit price times the quantity, in the order's currency.
@@ -119,110 +124,10 @@ func (s *Orders) WithMetrics(m *Metrics) *Orders {
 }
 
 const orderColumns = `id, number, public_ref, status, currency, total_minor, customer_name,
-	customer_email, refund_needed, created_at, updated_at, paid_at`
+	customer_email, refund_needed, oversold, created_at, updated_at, paid_at`
 
 const attemptColumns = `id::text, order_id, status, amount_minor, currency, orchestrate_payment_id,
 	payment_link, expires_at, completed_at, last_error, applied, last_checked_at, superseded_at, created_at, updated_at`
-
-// ErrEmptyCart is returned by CreateFromCart for a cart with nothing in it.
-var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
-
-// CreateFromCart turns the cart into an order in currency (the shopper's) in one
-// transaction: prices are read from the catalog in that currency, the items are
-// copied, and the cart remembers the order. While the cart is unchanged and
-// checked out in the same currency, a repeated checkout (a double click, a second
-// tab) returns the same payable order instead of a new one, with the customer c
-// now gives (see changeCustomer); checked out in another currency, it is a new
-// order. It returns ErrEmptyCart for an empty cart, ErrNotOffered when a line's
-// product has no price in currency, and ErrInvalid when the cart changed while
-// it was being priced.
-func (s *Orders) CreateFromCart(ctx context.Context, cartID, currency string, c Customer) (*Order, error) {
-	var order *Order
-	reused := false
-	err := inTx(ctx, s.pool, s.metrics, func(tx pgx.Tx) error {
-		// Lock the cart so concurrent checkouts of it queue here and the second
-		// finds the order the first created.
-		var existing *int64
-		err := tx.QueryRow(ctx, `SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).Scan(&existing)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrEmptyCart
-		}
-		if err != nil {
-			return fmt.Errorf("lock cart: %w", err)
-		}
-		if existing != nil {
-			o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, *existing))
-			if err != nil {
-				return err
-			}
-			if o.Status.Payable() && o.Currency == currency {
-				order, reused = o, true
-				return nil
-			}
-		}
-
-		var lines, unpriced int
-		err = tx.QueryRow(ctx, `
-			SELECT count(*), count(*) FILTER (WHERE pp.amount_minor IS NULL)
-			FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
-			LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
-			WHERE ci.cart_id = $1`, cartID, currency).Scan(&lines, &unpriced)
-		if err != nil {
-			return fmt.Errorf("price cart: %w", err)
-		}
-		switch {
-		case lines == 0:
-			return ErrEmptyCart
-		case unpriced > 0:
-			return fmt.Errorf("%d of the cart's products in %s: %w", unpriced, currency, ErrNotOffered)
-		}
-
-		// The order, its items copied from the cart at the catalog's prices in
-		// currency, and the cart's link to it, in one statement: one snapshot of
-		// the prices makes both the total and the items. A price removed since the
-		// check above makes no order.
-		o, err := scanOrder(tx.Query(ctx, `
-			WITH priced AS MATERIALIZED (
-				SELECT p.id, p.name, pp.amount_minor, ci.quantity
-				FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
-				LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $3
-				WHERE ci.cart_id = $2
-			), o AS (
-				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
-				SELECT $1, $2, $3, sum(amount_minor * quantity), $4, $5 FROM priced
-				HAVING count(*) > 0 AND count(*) = count(amount_minor)
-				RETURNING `+orderColumns+`
-			), items AS (
-				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
-				SELECT o.id, priced.id, priced.name, priced.amount_minor, priced.quantity
-				FROM o, priced
-			), linked AS (
-				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2 AND EXISTS (SELECT 1 FROM o)
-			)
-			SELECT * FROM o`,
-			randomToken(16), cartID, currency, c.Name, c.Email))
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("the cart's prices changed while it was checked out: %w", ErrInvalid)
-		}
-		if err != nil {
-			return err
-		}
-		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"}); err != nil {
-			return err
-		}
-		order = o
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if reused && (order.CustomerName != c.Name || order.CustomerEmail != c.Email) {
-		// Its own transaction, locking the order only after the cart's is over:
-		// reconciliation locks an order before its cart.
-		return s.changeCustomer(ctx, order.ID, c)
-	}
-	return order, nil
-}
 
 // ByRef returns the order with the given public reference, or ErrNotFound.
 func (s *Orders) ByRef(ctx context.Context, ref string) (*Order, error) {
@@ -257,7 +162,7 @@ func (s *Orders) ByID(ctx context.Context, id int64) (*Order, error) {
 // Items returns an order's items in a stable order.
 func (s *Orders) Items(ctx context.Context, orderID int64) ([]OrderItem, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT product_id, name, unit_price_minor, quantity
+		SELECT product_id, name, unit_price_minor, quantity, short
 		FROM order_items WHERE order_id = $1 ORDER BY name, product_id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("order items: %w", err)

@@ -58,6 +58,10 @@ type PaymentsConfig struct {
 	// RecheckYoung is how often the sweeper re-reads an attempt in its first two
 	// minutes, while the shopper is most likely paying (default 20s).
 	RecheckYoung time.Duration
+	// HoldGrace is how long past a payment's expiry its order's units stay held
+	// when no news of the payment's end arrives (default 10 minutes): then the
+	// sweeper releases them.
+	HoldGrace time.Duration
 	// Metrics counts confirmations and transitions; nil counts nothing.
 	Metrics *Metrics
 	// Clock decides when a payment is past its expiry, when an attempt left
@@ -90,6 +94,9 @@ func NewPayments(pool *pgxpool.Pool, api PaymentsAPI, cfg PaymentsConfig, logger
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
+	}
+	if cfg.HoldGrace == 0 {
+		cfg.HoldGrace = holdGraceDefault
 	}
 	return &Payments{pool: pool, api: api, cfg: cfg, logger: logger}
 }
@@ -155,6 +162,16 @@ func (p *Payments) start(ctx context.Context, orderID int64) (string, error) {
 		order, attempt, err := p.newAttempt(ctx, orderID)
 		if errors.Is(err, ErrConflict) {
 			continue // another request or instance has a live attempt; go round and use it
+		}
+		if holdRefused(err) {
+			short, serr := orderShortages(ctx, p.pool, orderID)
+			if serr != nil {
+				return "", serr
+			}
+			if len(short) > 0 {
+				return "", &ShortageError{Lines: short}
+			}
+			continue // released between the refusal and the read: try again
 		}
 		if err != nil {
 			return "", err
@@ -248,10 +265,11 @@ func (p *Payments) resolveUnknown(ctx context.Context, ids []string) error {
 }
 
 // newAttempt writes a creating attempt for the order (and moves a failed or expired
-// order back to awaiting payment) before Orchestrate is called, and returns the
+// order back to awaiting payment) before Orchestrate is called, holds the order's
+// units again (or extends its holds) for the new payment's life, and returns the
 // order as it read it with the attempt. It returns ErrConflict when the order
-// already has a live attempt and ErrNotPayable when the order is paid or under
-// review.
+// already has a live attempt, ErrNotPayable when the order is paid or under
+// review, and the database's refusal (holdRefused) when a unit is gone.
 func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Order, *Attempt, error) {
 	var order *Order
 	var attempt *Attempt
@@ -283,6 +301,13 @@ func (p *Payments) newAttempt(ctx context.Context, orderID int64) (*Order, *Atte
 		}
 		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, AttemptID: &attempt.ID, Subject: "attempt",
 			ToStatus: string(AttemptCreating), Cause: "checkout"}); err != nil {
+			return err
+		}
+		cause := "checkout"
+		if o.Status != StatusAwaitingPayment {
+			cause = "pay again"
+		}
+		if err := holdOrder(ctx, tx, o.ID, p.holdUntil(now), cause); err != nil {
 			return err
 		}
 		if o.Status != StatusAwaitingPayment {

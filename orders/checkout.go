@@ -1,0 +1,213 @@
+// Checkout: the cart becomes an order, its units are held and its first payment
+// attempt is written, in one transaction of four round trips (begin, the cart's
+// lock, one statement, commit), before Orchestrate is called; then the payment is
+// created. A checkout that meets a product sold out changes nothing and names
+// what is short.
+
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrEmptyCart is returned by a checkout of a cart with nothing in it.
+var ErrEmptyCart = fmt.Errorf("the cart is empty: %w", ErrInvalid)
+
+// Checkout turns the cart into an order (PlaceOrder) and starts its payment,
+// returning the order and the payment link. On an error of the payment (see
+// Start) the order is returned with it, for the order's page to explain.
+func (p *Payments) Checkout(ctx context.Context, cartID, currency string, c Customer) (*Order, string, error) {
+	o, a, err := p.PlaceOrder(ctx, cartID, currency, c)
+	if err != nil {
+		return nil, "", err
+	}
+	if a == nil {
+		link, err := p.Start(ctx, o.ID)
+		return o, link, err
+	}
+	// The work outlives a cancelled request, as Start's does: the attempt is
+	// written, and a shopper who clicked again waits on it through another.
+	payCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.startTimeout())
+	defer cancel()
+	link, err := p.create(payCtx, o, a)
+	if errors.Is(err, errSuperseded) {
+		link, err = p.Start(ctx, o.ID) // the customer changed meanwhile: the attempt that carries them
+	}
+	return o, link, err
+}
+
+// PlaceOrder turns the cart into an order in currency (the shopper's) and returns
+// it with its first payment attempt, creating, for the caller to create its
+// payment: one transaction copies the items at the catalog's prices in that
+// currency, holds the units of tracked products until the payment's expiry plus
+// the hold grace, writes the attempt, and links the cart to the order.
+//
+// While the cart is unchanged and checked out in the same currency, a repeated
+// checkout (a double click, a second tab) returns the same payable order and no
+// attempt, with the customer c now gives (see changeCustomer); the caller then
+// Starts its payment, which holds its units again if they were released. It
+// returns ErrEmptyCart for an empty cart, ErrNotOffered when a line's product has
+// no price in currency, a *ShortageError (ErrSoldOut) naming the short lines when
+// the database refuses to hold them, and ErrInvalid when the cart changed while it
+// was being priced.
+func (p *Payments) PlaceOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
+	for range 3 {
+		o, a, err := p.placeOrder(ctx, cartID, currency, c)
+		if !holdRefused(err) {
+			return o, a, err
+		}
+		short, serr := cartShortages(ctx, p.pool, cartID)
+		if serr != nil {
+			return nil, nil, serr
+		}
+		if len(short) > 0 {
+			return nil, nil, &ShortageError{Lines: short}
+		}
+		// Released between the refusal and the read: try again.
+	}
+	return nil, nil, fmt.Errorf("checkout of a cart whose stock keeps changing: %w", ErrConflict)
+}
+
+// placed is the order the checkout's statement made, with its attempt's id.
+type placed struct {
+	Order
+	AttemptID string `db:"attempt_id"`
+}
+
+func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
+	var order *Order
+	var attempt *Attempt
+	reused := false
+	now := p.cfg.Clock.Now()
+	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
+		// Lock the cart so concurrent checkouts of it queue here and the second
+		// finds the order the first created. Every writer of a cart locks its row
+		// first, so the statement below, in a snapshot taken after this lock, sees
+		// the cart's lines as they are.
+		var existing *int64
+		err := tx.QueryRow(ctx, `SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).Scan(&existing)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrEmptyCart
+		}
+		if err != nil {
+			return fmt.Errorf("lock cart: %w", err)
+		}
+		if existing != nil {
+			o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, *existing))
+			if err != nil {
+				return err
+			}
+			if o.Status.Payable() && o.Currency == currency {
+				order, reused = o, true
+				return nil
+			}
+		}
+
+		// One statement: the order and its items from one snapshot of the prices,
+		// the holds (the stock rows locked in product order, as every writer of
+		// several locks them; the trigger refuses a hold past on_hand and the
+		// statement, and so the whole checkout, fails), the attempt, the events and
+		// the cart's link to the order. No order is made when a line has no price.
+		rows, err := tx.Query(ctx, `
+			WITH priced AS MATERIALIZED (
+				SELECT p.id, p.name, pp.amount_minor, ci.quantity
+				FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
+				LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $3
+				WHERE ci.cart_id = $2
+			), o AS (
+				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
+				SELECT $1, $2, $3, sum(amount_minor * quantity), $4, $5 FROM priced
+				HAVING count(*) > 0 AND count(*) = count(amount_minor)
+				RETURNING `+orderColumns+`
+			), items AS (
+				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
+				SELECT o.id, priced.id, priced.name, priced.amount_minor, priced.quantity
+				FROM o, priced
+			), need AS (
+				SELECT s.product_id, priced.quantity, priced.name
+				FROM stock s JOIN priced ON priced.id = s.product_id
+				WHERE EXISTS (SELECT 1 FROM o)
+				ORDER BY s.product_id
+				FOR UPDATE OF s
+			), held AS (
+				UPDATE stock s SET held = s.held + need.quantity, updated_at = now()
+				FROM need WHERE s.product_id = need.product_id
+			), holds AS (
+				INSERT INTO stock_holds (order_id, product_id, quantity, expires_at)
+				SELECT o.id, need.product_id, need.quantity, $8 FROM o, need
+			), a AS (
+				INSERT INTO payment_attempts (id, order_id, amount_minor, currency, created_at, next_check_at)
+				SELECT gen_random_uuid(), o.id, o.total_minor, o.currency, $6, $6::timestamptz + $7::interval FROM o
+				RETURNING id
+			), events AS (
+				INSERT INTO order_events (order_id, attempt_id, subject, to_status, cause, detail)
+				SELECT o.id, NULL::uuid, 'order', 'awaiting_payment', 'checkout', '' FROM o
+				UNION ALL
+				SELECT o.id, a.id, 'attempt', 'creating', 'checkout', '' FROM o, a
+				UNION ALL
+				SELECT o.id, NULL, 'stock', 'held', 'checkout',
+				       string_agg(need.quantity || ' × ' || need.name, ', ' ORDER BY need.name)
+				FROM o, need GROUP BY o.id
+			), linked AS (
+				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2 AND EXISTS (SELECT 1 FROM o)
+			)
+			SELECT o.*, a.id::text AS attempt_id FROM o, a`,
+			randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now))
+		if err != nil {
+			return fmt.Errorf("place order: %w", err)
+		}
+		pl, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[placed])
+		if errors.Is(err, pgx.ErrNoRows) {
+			return p.whyNoOrder(ctx, tx, cartID, currency)
+		}
+		if err != nil {
+			return fmt.Errorf("place order: %w", err)
+		}
+		order = &pl.Order
+		attempt = &Attempt{ID: pl.AttemptID, OrderID: pl.ID, Status: AttemptCreating,
+			AmountMinor: pl.TotalMinor, Currency: pl.Currency, CreatedAt: now}
+		noteEvents(tx,
+			Event{OrderID: pl.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"},
+			Event{OrderID: pl.ID, AttemptID: &pl.AttemptID, Subject: "attempt", ToStatus: string(AttemptCreating), Cause: "checkout"})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if reused && (order.CustomerName != c.Name || order.CustomerEmail != c.Email) {
+		// Its own transaction, locking the order only after the cart's is over:
+		// reconciliation locks an order before its cart.
+		order, err = p.changeCustomer(ctx, order.ID, c)
+		return order, nil, err
+	}
+	return order, attempt, nil
+}
+
+// whyNoOrder says why the checkout's statement made no order: an empty cart, a
+// line without a price in currency, or (when neither is true now) a cart whose
+// prices changed while it was checked out.
+func (p *Payments) whyNoOrder(ctx context.Context, tx pgx.Tx, cartID, currency string) error {
+	var lines, unpriced int
+	err := tx.QueryRow(ctx, `
+		SELECT count(*), count(*) FILTER (WHERE pp.amount_minor IS NULL)
+		FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
+		LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
+		WHERE ci.cart_id = $1`, cartID, currency).Scan(&lines, &unpriced)
+	switch {
+	case err != nil:
+		return fmt.Errorf("price cart: %w", err)
+	case lines == 0:
+		return ErrEmptyCart
+	case unpriced > 0:
+		return fmt.Errorf("%d of the cart's products in %s: %w", unpriced, currency, ErrNotOffered)
+	}
+	return fmt.Errorf("the cart's prices changed while it was checked out: %w", ErrInvalid)
+}
+
+// holdGraceDefault is the hold grace when the configuration sets none.
+const holdGraceDefault = 10 * time.Minute
