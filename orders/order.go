@@ -19,21 +19,21 @@ import (
 // Order is a shopper's order: what they bought, for how much, and where its payment
 // stands.
 type Order struct {
-	ID            int64      `db:"id"`
-	Number        string     `db:"number"`
-	PublicRef     string     `db:"public_ref"`
-	Status        Status     `db:"status"`
-	Currency      string     `db:"currency"`
-	TotalMinor    int64      `db:"total_minor"`
-	CustomerName  string     `db:"customer_name"`
-	CustomerEmail string     `db:"customer_email"`
-	RefundNeeded  bool       `db:"refund_needed"`
+	ID            int64  `db:"id"`
+	Number        string `db:"number"`
+	PublicRef     string `db:"public_ref"`
+	Status        Status `db:"status"`
+	Currency      string `db:"currency"`
+	TotalMinor    int64  `db:"total_minor"`
+	CustomerName  string `db:"customer_name"`
+	CustomerEmail string `db:"customer_email"`
+	RefundNeeded  bool   `db:"refund_needed"`
 	// Oversold: paid after its hold was released and its units sold; the
 	// items' Short says what is missing.
 	Oversold  bool       `db:"oversold"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
-	PaidAt        *time.Time `db:"paid_at"`
+	CreatedAt time.Time  `db:"created_at"`
+	UpdatedAt time.Time  `db:"updated_at"`
+	PaidAt    *time.Time `db:"paid_at"`
 }
 
 // Total is the order's amount.
