@@ -77,6 +77,7 @@ func (p *Payments) PlaceOrder(ctx context.Context, cartID, currency string, c Cu
 type placed struct {
 	Order
 	AttemptID string `db:"attempt_id"`
+	Held      bool   `db:"held"` // whether it held any units
 }
 
 func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
@@ -156,7 +157,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 			), linked AS (
 				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2 AND EXISTS (SELECT 1 FROM o)
 			)
-			SELECT o.*, a.id::text AS attempt_id FROM o, a`,
+			SELECT o.*, a.id::text AS attempt_id, EXISTS (SELECT 1 FROM need) AS held FROM o, a`,
 			randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now))
 		if err != nil {
 			return fmt.Errorf("place order: %w", err)
@@ -174,6 +175,9 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 		noteEvents(tx,
 			Event{OrderID: pl.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"},
 			Event{OrderID: pl.ID, AttemptID: &pl.AttemptID, Subject: "attempt", ToStatus: string(AttemptCreating), Cause: "checkout"})
+		if pl.Held {
+			noteEvents(tx, Event{OrderID: pl.ID, Subject: "stock", ToStatus: "held", Cause: "checkout"})
+		}
 		return nil
 	})
 	if err != nil {
