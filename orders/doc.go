@@ -3,7 +3,11 @@
 // the reconciliation that brings every payment to its true state. Each file says
 // what it holds; the questions a newcomer brings first:
 //
-//   - Where does a payment start? payments.go (Start).
+//   - What does a checkout do? checkout.go (Checkout, PlaceOrder): the order,
+//     its held units and its first attempt in one transaction, then the payment.
+//   - Where does a payment start? payments.go (Start), for paying again.
+//   - How is stock held, taken and released, and why can it never be oversold?
+//     stock.go.
 //   - What happens when a webhook arrives? inbox.go, then jobs.go runs the
 //     confirmation it queued.
 //   - How is a payment read back from Orchestrate? confirm.go.
