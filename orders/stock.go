@@ -262,9 +262,12 @@ func takeStock(ctx context.Context, tx pgx.Tx, o *Order, ev Event) error {
 // a payment that completes later still pays its order (money wins, oversold if
 // the units were sold meanwhile). It returns how many orders it released.
 func (p *Payments) ReleaseExpiredHolds(ctx context.Context, limit int) (int, error) {
+	// Only orders that can still be paid: the holds of an order under review wait
+	// for the merchant, and must not take every turn of a limited sweep.
 	rows, err := p.pool.Query(ctx, `
-		SELECT DISTINCT order_id FROM stock_holds WHERE expires_at < $1 LIMIT $2`,
-		p.cfg.Clock.Now(), limit)
+		SELECT DISTINCT h.order_id FROM stock_holds h JOIN orders o ON o.id = h.order_id
+		WHERE h.expires_at < $1 AND NOT o.status = ANY($3) LIMIT $2`,
+		p.cfg.Clock.Now(), limit, finalStatuses())
 	if err != nil {
 		return 0, fmt.Errorf("expired holds: %w", err)
 	}

@@ -140,6 +140,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		RequireHTTPS:  cfg.Production(),
 		CreateTimeout: cfg.CreateTimeout,
 		RecheckYoung:  cfg.SweepInterval,
+		HoldGrace:     cfg.HoldGrace,
 		Metrics:       metrics,
 		Clock:         a.Clock,
 	}, logger.With("component", "payments"))

@@ -64,6 +64,7 @@ type Config struct {
 	SweepInterval            time.Duration // SWEEP_INTERVAL: how often open payments are re-read
 	CreateTimeout            time.Duration // ORCHESTRATE_CREATE_TIMEOUT: how long a shopper waits for a payment
 	JobRescueAfter           time.Duration // JOB_RESCUE_AFTER: when a crashed instance's job runs again
+	HoldGrace                time.Duration // HOLD_GRACE: how long past a payment's expiry its units stay held
 
 	SandboxAddr       string         // SANDBOX_ADDR
 	SandboxPublicURL  *url.URL       // SANDBOX_PUBLIC_URL
@@ -175,6 +176,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return d
 	}
 	c.PaymentExpiry = parseDuration("PAYMENT_EXPIRY", "1h", time.Second, 7*24*time.Hour)
+	c.HoldGrace = parseDuration("HOLD_GRACE", "10m", time.Second, 24*time.Hour)
 	c.ShutdownTimeout = parseDuration("SHUTDOWN_TIMEOUT", "15s", 0, 10*time.Minute)
 	c.SweepInterval = parseDuration("SWEEP_INTERVAL", "15s", time.Second, time.Hour)
 	c.CreateTimeout = parseDuration("ORCHESTRATE_CREATE_TIMEOUT", "8s", time.Second, time.Minute)
