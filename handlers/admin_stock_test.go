@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -441,5 +444,152 @@ func TestAdminOverviewLowStock(t *testing.T) {
 	a.exec(t, `DELETE FROM stock`)
 	if p := a.newAdmin(t).get("/admin"); p.doc.Find("#low-stock").Length() != 0 || p.doc.Find("#low-stock-none").Length() != 1 {
 		t.Error("with nothing tracked the overview still lists low stock")
+	}
+}
+
+// TestStockEditsThroughAdminInterleavedWithCheckouts is the interleaving over
+// HTTP: 30 shoppers check out one mug each at once through the shop (the
+// sandbox creating their payments), trying again while sold out (409); each
+// that reaches the hosted page pays (two in three) or cancels there, and the
+// merchant syncs the order; meanwhile the merchant recounts the mug through the
+// stock form 8 times. Afterwards no order is oversold, on hand never went below
+// zero (a trigger watches every write), nothing is held, and on hand is exactly
+// what the recounts set less what the paid orders took.
+func TestStockEditsThroughAdminInterleavedWithCheckouts(t *testing.T) {
+	a, _ := newProductApp(t)
+	a.setFaults(t, `{"webhooks_disabled": true}`)
+	ctx := context.Background()
+	mug := a.productIDs(t)["enamel-mug"]
+	admin := a.newAdmin(t)
+	a.exec(t, `
+		CREATE TABLE stock_below_zero (product_id bigint, on_hand integer);
+		CREATE FUNCTION stock_below_zero() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.on_hand < 0 THEN INSERT INTO stock_below_zero VALUES (NEW.product_id, NEW.on_hand); END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER stock_below_zero AFTER INSERT OR UPDATE ON stock FOR EACH ROW EXECUTE FUNCTION stock_below_zero();`)
+	if r := admin.setStock(mug, "5"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set stock = %d", r.StatusCode)
+	}
+
+	const shoppers, edits = 30, 8
+	var (
+		wg                             sync.WaitGroup
+		mu                             sync.Mutex
+		paid, cancelled, soldOut, busy int
+		start                          = make(chan struct{})
+		progress                       = make(chan struct{}, shoppers)
+		editsDone                      atomic.Bool
+		hosted                         = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	)
+	for i := range shoppers {
+		s := a.newShopper(t)
+		s.addToCart(mug, "1")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var link string
+			for link == "" {
+				last := editsDone.Load()
+				r := s.checkout("Ada Lovelace", "ada@example.com")
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
+				switch r.StatusCode {
+				case http.StatusSeeOther:
+					link = r.Header.Get("Location")
+				case http.StatusConflict:
+					if last {
+						mu.Lock()
+						soldOut++
+						mu.Unlock()
+						return
+					}
+					mu.Lock()
+					busy++
+					mu.Unlock()
+				default:
+					t.Errorf("shopper %d: checkout = %d", i, r.StatusCode)
+					return
+				}
+			}
+			action := "/pay"
+			if i%3 == 0 {
+				action = "/cancel"
+			}
+			resp, err := hosted.PostForm(strings.TrimSuffix(link, "/collection")+action, url.Values{"card_number": {"4242 4242 4242 4242"}})
+			if err != nil {
+				t.Errorf("shopper %d: hosted page: %v", i, err)
+				return
+			}
+			resp.Body.Close()
+			var id string
+			if err := a.pool.QueryRow(ctx, `SELECT order_id::text FROM payment_attempts WHERE payment_link = $1`, link).Scan(&id); err != nil {
+				t.Errorf("shopper %d: %v", i, err)
+				return
+			}
+			if r := admin.post("/admin/orders/"+id+"/sync", nil); r.StatusCode != http.StatusSeeOther {
+				t.Errorf("shopper %d: sync = %d", i, r.StatusCode)
+				return
+			}
+			mu.Lock()
+			if action == "/pay" {
+				paid++
+			} else {
+				cancelled++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer editsDone.Store(true)
+		<-start
+		for i := range edits {
+			for range 3 {
+				<-progress
+			}
+			var onHand int
+			if err := a.pool.QueryRow(ctx, `SELECT on_hand FROM stock WHERE product_id = $1::bigint`, mug).Scan(&onHand); err != nil {
+				t.Error(err)
+				return
+			}
+			if r := admin.setStock(mug, strconv.Itoa(onHand+i%3)); r.StatusCode != http.StatusSeeOther {
+				t.Errorf("edit %d = %d", i, r.StatusCode)
+				return
+			}
+		}
+	}()
+	close(start)
+	wg.Wait()
+	t.Logf("%d paid, %d cancelled, %d sold out, %d sold-out answers retried", paid, cancelled, soldOut, busy)
+	if busy == 0 || paid+cancelled <= 5 {
+		t.Fatalf("%d paid, %d cancelled, %d sold-out answers: the checkouts did not contend for the stock, or bought none of what the recounts added",
+			paid, cancelled, busy)
+	}
+	if n := a.count(t, `SELECT count(*) FROM orders WHERE status = 'paid'`); n != paid {
+		t.Errorf("%d orders paid, want the %d whose shoppers paid", n, paid)
+	}
+	if n := a.count(t, `SELECT count(*) FROM orders WHERE oversold`); n != 0 {
+		t.Errorf("%d orders oversold", n)
+	}
+	if n := a.count(t, `SELECT count(*) FROM stock_below_zero`); n != 0 {
+		t.Errorf("on hand went below zero %d times", n)
+	}
+	a.checkHeldIsSumOfHolds(t)
+	if got := a.stockRow(t, mug); !strings.HasSuffix(got, "/0") {
+		t.Errorf("stock %s: something is still held after every payment ended", got)
+	}
+	unitsPaid := a.count(t, `SELECT coalesce(sum(oi.quantity), 0) FROM order_items oi JOIN orders o ON o.id = oi.order_id
+		WHERE o.status = 'paid' AND oi.product_id = $1::bigint`, mug)
+	edited := a.count(t, `SELECT coalesce(sum(to_value::int - CASE WHEN from_value = 'untracked' THEN 0 ELSE from_value::int END), 0)
+		FROM product_changes WHERE product_id = $1::bigint AND field = 'stock'`, mug)
+	onHand := a.count(t, `SELECT on_hand FROM stock WHERE product_id = $1::bigint`, mug)
+	if onHand != edited-unitsPaid || unitsPaid > edited {
+		t.Errorf("on hand %d, %d units paid, %d set by the recounts: want on hand = set - paid, and paid <= set", onHand, unitsPaid, edited)
 	}
 }
