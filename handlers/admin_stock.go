@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -25,12 +26,13 @@ const (
 )
 
 // loadedStock is p's count on hand as its page loads it into the stock form:
-// empty when untracked.
+// empty when untracked, and 0 when paid orders took more than was on hand (a
+// count is never negative).
 func loadedStock(p orders.AdminProduct) string {
 	if p.OnHand == nil {
 		return ""
 	}
-	return strconv.Itoa(*p.OnHand)
+	return strconv.Itoa(max(*p.OnHand, 0))
 }
 
 // stockForm is p's stock and its form, with value in the field and msg beside
@@ -38,7 +40,8 @@ func loadedStock(p orders.AdminProduct) string {
 func stockForm(p orders.AdminProduct, value, msg string) views.AdminStock {
 	l := p.Stock()
 	return views.AdminStock{URL: views.AdminProductStockURL(p.ID), Tracked: l.Tracked, OnHand: l.OnHand, Held: l.Held,
-		Available: l.Available(), Value: orders.MarkRefused(value), Error: msg}
+		Available: l.Available(), Value: orders.MarkRefused(value), Error: msg,
+		OversoldURL: views.AdminOrdersURL(url.Values{"flag": {orders.FlagOversold}})}
 }
 
 // saveProductStock handles POST /admin/products/:id/stock: the form field stock

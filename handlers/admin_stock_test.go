@@ -281,8 +281,8 @@ func TestAdminSetStockRefused(t *testing.T) {
 // mug sold to someone else, the way it happens: the merchant sets 1 mug on
 // hand, Ada checks out, her hold lapses (the sweeper, a day later), Bob checks
 // out and holds the mug, then Ada pays and the merchant syncs her order. It
-// returns the admin, Ada's and Bob's order ids.
-func oversoldOrder(t *testing.T) (a *app, admin *shopper, ada, bob string) {
+// returns the admin, Ada's and Bob's order ids, and Bob's payment link.
+func oversoldOrder(t *testing.T) (a *app, admin *shopper, ada, bob, bobLink string) {
 	t.Helper()
 	a, _ = newProductApp(t)
 	a.setFaults(t, `{"webhooks_disabled": true}`)
@@ -310,7 +310,7 @@ func oversoldOrder(t *testing.T) (a *app, admin *shopper, ada, bob string) {
 	if got := a.stockRow(t, mug); got != "0/1" {
 		t.Fatalf("stock after Ada paid = %s, want 0/1 (Bob holds the mug)", got)
 	}
-	return a, admin, ada, bob
+	return a, admin, ada, bob, bobOrder.link
 }
 
 // TestAdminShowsOversold: an order paid after its units were sold to someone
@@ -319,7 +319,7 @@ func oversoldOrder(t *testing.T) (a *app, admin *shopper, ada, bob string) {
 // row in the list, the list's oversold filter, the CSV, and the overview's
 // attention queue — and no other order does.
 func TestAdminShowsOversold(t *testing.T) {
-	a, admin, ada, bob := oversoldOrder(t)
+	a, admin, ada, bob, bobLink := oversoldOrder(t)
 
 	p := admin.get("/admin/orders/" + ada)
 	banner := strings.Join(strings.Fields(p.doc.Find("#oversold").Text()), " ")
@@ -410,6 +410,35 @@ func TestAdminShowsOversold(t *testing.T) {
 		t.Errorf("the overview links the oversold order to %q", href)
 	}
 	a.checkHeldIsSumOfHolds(t)
+
+	// The mug's page: Bob holds the one unit, none is on hand.
+	mug := a.productIDs(t)["enamel-mug"]
+	if got := strings.Join(strings.Fields(admin.productPage(mug).doc.Find("#stock-over-held").Text()), " "); !strings.Contains(got, "hold 1 units, more than the 0 on hand") {
+		t.Errorf("the mug's page says %q with 1 held and 0 on hand", got)
+	}
+	// Bob pays too: he held his unit, so he is not short, and on hand goes to -1.
+	if resp := payOnHostedPage(t, bobLink, "4242 4242 4242 4242"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Bob's hosted page = %d", resp.StatusCode)
+	}
+	admin.post("/admin/orders/"+bob+"/sync", nil)
+	if got := a.stockRow(t, mug); got != "-1/0" {
+		t.Fatalf("stock after both paid = %s, want -1/0", got)
+	}
+	p = admin.productPage(mug)
+	note := p.doc.Find("#stock-taken-past")
+	if got := strings.Join(strings.Fields(note.Text()), " "); !strings.Contains(got, "Paid orders took 1 more than were on hand") {
+		t.Errorf("the mug's page says %q with -1 on hand", got)
+	}
+	if href, _ := note.Find("a").Attr("href"); href != "/admin/orders?flag=oversold" {
+		t.Errorf("the note links to %q, want the oversold orders", href)
+	}
+	if p.doc.Find("#stock-over-held").Length() != 0 || fieldValue(p, "stock-input") != "0" {
+		t.Errorf("with -1 on hand and none held the page warns of holds (%d) or loads %q into the form, want 0",
+			p.doc.Find("#stock-over-held").Length(), fieldValue(p, "stock-input"))
+	}
+	if n := a.count(t, `SELECT count(*) FROM orders WHERE oversold`); n != 1 {
+		t.Errorf("%d orders oversold after Bob paid for the unit he held, want Ada's alone", n)
+	}
 }
 
 // TestAdminOverviewLowStock: the overview lists the listed products whose

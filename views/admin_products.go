@@ -73,11 +73,12 @@ type AdminProductPage struct {
 // AdminStock is a product's stock on its page, and the form that sets the
 // on-hand count.
 type AdminStock struct {
-	URL       string
-	Tracked   bool
-	OnHand    int
-	Held      int
-	Available int
+	URL         string
+	OversoldURL string // the orders list of oversold orders
+	Tracked     bool
+	OnHand      int
+	Held        int
+	Available   int
 	// Value is the form's field: what was typed, or the count on hand (empty when
 	// untracked).
 	Value string
@@ -86,7 +87,14 @@ type AdminStock struct {
 
 // OverHeld reports whether orders awaiting payment hold more units than are on
 // hand: a recount lower than what is held.
-func (s AdminStock) OverHeld() bool { return s.Tracked && s.Held > s.OnHand }
+func (s AdminStock) OverHeld() bool { return s.Tracked && s.Held > max(s.OnHand, 0) }
+
+// ShortIfPaid is how many units would be missing if every holding order is paid.
+func (s AdminStock) ShortIfPaid() int { return s.Held - max(s.OnHand, 0) }
+
+// TakenPast is how many units paid orders took beyond what was on hand (on hand
+// below zero: oversold orders), or 0.
+func (s AdminStock) TakenPast() int { return max(0, -s.OnHand) }
 
 // AdminImageChoice is one shipped image a new product may show.
 type AdminImageChoice struct {
