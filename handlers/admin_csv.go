@@ -19,10 +19,12 @@ type orderExporter interface {
 
 // csvHeader names the export's columns. Times are ISO 8601 in the store's time
 // zone, with its offset; amounts are decimal major units, in the currency of the
-// currency column.
+// currency column. short names what an oversold order is short ("1 × Enamel
+// camp mug"), empty for any other order.
 var csvHeader = []string{
 	"order_number", "created_at", "status", "refund_needed", "currency", "total",
 	"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id",
+	"oversold", "short",
 }
 
 // csvFlushEvery is how many rows are buffered before they are sent on.
@@ -70,6 +72,8 @@ func (h *handler) exportOrders(c echo.Context) error {
 			record[9] = r.PaidAt.In(h.cfg.Location).Format(time.RFC3339)
 		}
 		record[10] = r.PaymentID
+		record[11] = strconv.FormatBool(r.Oversold)
+		record[12] = r.Short
 		for i := range record {
 			record[i] = neutraliseFormula(record[i])
 		}

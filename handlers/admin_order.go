@@ -77,6 +77,11 @@ func (h *handler) adminOrder(c echo.Context) error {
 		CSRFToken:    csrfToken(c),
 		Items:        orderItemRows(items, o.Currency),
 	}
+	for _, it := range items {
+		if it.Short > 0 {
+			page.Short = append(page.Short, strconv.Itoa(it.Short)+" × "+it.Name)
+		}
+	}
 	for _, a := range attempts {
 		status := string(a.Status)
 		if a.SupersededAt != nil {

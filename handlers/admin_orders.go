@@ -156,6 +156,7 @@ func (h *handler) adminOrders(c echo.Context) error {
 		{Value: "", Label: "Any order, flagged or not"},
 		{Value: orders.FlagRefundNeeded, Label: "Refund needed", Selected: q.raw.Flag == orders.FlagRefundNeeded},
 		{Value: orders.FlagStuck, Label: "Stuck payment", Selected: q.raw.Flag == orders.FlagStuck},
+		{Value: orders.FlagOversold, Label: "Oversold", Selected: q.raw.Flag == orders.FlagOversold},
 	}
 	for _, o := range list.Orders {
 		page.Orders = append(page.Orders, views.AdminOrderRow{
@@ -168,6 +169,8 @@ func (h *handler) adminOrders(c echo.Context) error {
 			StatusLabel:  o.Status.Label(),
 			Total:        o.Total().String(),
 			RefundNeeded: o.RefundNeeded,
+			Oversold:     o.Oversold,
+			Short:        orders.ShortSummary(list.Short[o.ID]),
 		})
 	}
 	return render(c, http.StatusOK, views.AdminOrders(page))

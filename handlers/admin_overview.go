@@ -51,8 +51,19 @@ func (h *handler) adminOverview(c echo.Context) error {
 	}
 	page.Attention = []views.AdminCount{
 		{Label: "Refund needed", Status: "refund_needed", Count: ov.RefundNeeded, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagRefundNeeded}})},
+		{Label: "Oversold", Status: "oversold", Count: ov.Oversold, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagOversold}})},
 		{Label: "Payments open past expiry", Status: "expired", Count: ov.StuckOpen, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagStuck}})},
 		{Label: "Payments of unknown outcome", Status: "unknown", Count: ov.StuckUnknown, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagStuck}})},
+	}
+	for _, o := range ov.OversoldLatest {
+		page.Oversold = append(page.Oversold, views.AdminOversold{Number: o.Number, URL: views.AdminOrderURL(o.ID),
+			Short: orders.ShortSummary(o.Short)})
+	}
+	page.LowStockAt = orders.LowStock
+	for _, p := range ov.LowStock {
+		l := p.Level()
+		page.LowStock = append(page.LowStock, views.AdminLowStock{Name: p.Name, URL: views.AdminProductURL(p.ID),
+			OnHand: l.OnHand, Held: l.Held, Available: l.Available()})
 	}
 	return render(c, http.StatusOK, views.AdminOverview(page))
 }

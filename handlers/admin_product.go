@@ -167,8 +167,15 @@ func (h *handler) adminProduct(c echo.Context) error {
 	return h.renderProduct(c, http.StatusOK, p, priceFields(loadedPrices(p), nil, p), "")
 }
 
-// renderProduct renders product p's page with the price fields given.
+// renderProduct renders product p's page with the price fields given and its
+// stock form loaded.
 func (h *handler) renderProduct(c echo.Context, status int, p orders.AdminProduct, prices []views.AdminPriceField, notice string) error {
+	return h.renderProductWith(c, status, p, prices, notice, stockForm(p, loadedStock(p), ""))
+}
+
+// renderProductWith renders product p's page with the price fields and the
+// stock form given.
+func (h *handler) renderProductWith(c echo.Context, status int, p orders.AdminProduct, prices []views.AdminPriceField, notice string, stock views.AdminStock) error {
 	changes, err := h.deps.Orders.ProductChanges(c.Request().Context(), p.ID, productHistory)
 	if err != nil {
 		return err
@@ -186,6 +193,7 @@ func (h *handler) renderProduct(c echo.Context, status int, p orders.AdminProduc
 		PricesURL:   views.AdminProductPricesURL(p.ID),
 		ActiveURL:   views.AdminProductActiveURL(p.ID),
 		Prices:      prices,
+		Stock:       stock,
 	}
 	for _, ch := range changes {
 		page.Changes = append(page.Changes, views.AdminProductChange{
@@ -209,6 +217,8 @@ func changeField(field string) string {
 		return "Created"
 	case orders.FieldStatus:
 		return "Status"
+	case orders.FieldStock:
+		return "Stock on hand"
 	}
 	return field
 }

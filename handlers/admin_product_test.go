@@ -467,8 +467,8 @@ func TestPriceEditKeepsOrders(t *testing.T) {
 	}
 }
 
-// TestAdminProductFormsNeedCSRF: the product forms — create, prices, activation
-// — are refused (403) without the CSRF token from a client that does not say it
+// TestAdminProductFormsNeedCSRF: the product forms — create, prices, activation,
+// stock — are refused (403) without the CSRF token from a client that does not say it
 // is same-origin, and from another site even with it; nothing is written.
 func TestAdminProductFormsNeedCSRF(t *testing.T) {
 	a, _ := newProductApp(t)
@@ -481,10 +481,11 @@ func TestAdminProductFormsNeedCSRF(t *testing.T) {
 		{"/admin/products", newProductFormWith(nil)},
 		{"/admin/products/" + mug + "/prices", priceForm(admin.productPage(mug), map[string]string{"price_EUR": "25.00"})},
 		{"/admin/products/" + mug + "/active", url.Values{"active": {"false"}}},
+		{"/admin/products/" + mug + "/stock", url.Values{"stock": {"7"}}},
 	}
 	for _, f := range forms {
 		t.Run(f.path, func(t *testing.T) {
-			before := a.dbState(t)
+			before, stockBefore := a.dbState(t), a.stockState(t)
 			forged := url.Values{}
 			for k, v := range f.form {
 				forged[k] = v
@@ -505,7 +506,7 @@ func TestAdminProductFormsNeedCSRF(t *testing.T) {
 			if p := admin.postRaw(f.path, genuine, "Sec-Fetch-Site", "cross-site"); p.StatusCode != http.StatusForbidden {
 				t.Errorf("from another site = %d, want 403", p.StatusCode)
 			}
-			if diff := cmp.Diff(before, a.dbState(t)); diff != "" {
+			if diff := cmp.Diff(before, a.dbState(t)); diff != "" || a.stockState(t) != stockBefore {
 				t.Errorf("refused forms wrote (-before +after):\n%s", diff)
 			}
 			// The same form with its token goes through, so the refusals above were

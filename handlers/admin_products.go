@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +20,7 @@ type productLister interface {
 const noPrice = "—"
 
 // adminProducts handles GET /admin/products: every product, active or not,
-// with its price in each currency the shop sells in.
+// with its price in each currency the shop sells in and its stock.
 func (h *handler) adminProducts(c echo.Context) error {
 	list, err := h.deps.Orders.AdminProducts(c.Request().Context())
 	if err != nil {
@@ -34,6 +35,10 @@ func (h *handler) adminProducts(c echo.Context) error {
 		row := views.AdminProductRow{URL: views.AdminProductURL(p.ID), Name: p.Name, Slug: p.Slug, Image: p.Image, Active: p.Active}
 		for _, cur := range orders.Currencies {
 			row.Prices = append(row.Prices, priceOrNone(p, cur, noPrice))
+		}
+		row.Stock, row.SoldOut = "Untracked", p.Stock().SoldOut()
+		if l := p.Stock(); l.Tracked {
+			row.Stock = strconv.Itoa(l.Available()) + " of " + strconv.Itoa(l.OnHand)
 		}
 		page.Products = append(page.Products, row)
 	}

@@ -64,6 +64,7 @@ type Orders interface {
 	webhookLog      // admin_webhooks.go
 	productLister   // admin_products.go
 	productEditor   // admin_product.go
+	stockSetter     // admin_stock.go
 	productCreator  // admin_product_new.go
 }
 

@@ -68,6 +68,7 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.GET("/products/:id", h.adminProduct)
 		signedIn.POST("/products/:id/prices", h.saveProductPrices)
 		signedIn.POST("/products/:id/active", h.setProductActive)
+		signedIn.POST("/products/:id/stock", h.saveProductStock)
 	}
 
 	// Last: a method a route does not take is 405, before CSRF or sign-in run.

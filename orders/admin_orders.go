@@ -23,6 +23,9 @@ const (
 	FlagRefundNeeded = "refund_needed"
 	// FlagStuck: an order with an attempt open past its expiry or of unknown outcome.
 	FlagStuck = "stuck"
+	// FlagOversold: a paid order that took units no longer in stock
+	// (OrderItem.Short says which).
+	FlagOversold = "oversold"
 )
 
 // Currencies lists the currencies an order may be in.
@@ -40,7 +43,7 @@ type Filter struct {
 	From, To time.Time
 	// PaidSince selects orders paid at or after it (the overview's revenue links).
 	PaidSince time.Time
-	Flag      string // "", FlagRefundNeeded or FlagStuck
+	Flag      string // "", FlagRefundNeeded, FlagStuck or FlagOversold
 	// Now is the moment FlagStuck is judged at: an attempt open past its expiry
 	// at Now is stuck. Required with FlagStuck.
 	Now time.Time
@@ -65,7 +68,7 @@ func (f Filter) Validate() error {
 	if f.Currency != "" && !slices.Contains(Currencies, f.Currency) {
 		return fmt.Errorf("currency %q: %w", f.Currency, ErrInvalid)
 	}
-	if f.Flag != "" && f.Flag != FlagRefundNeeded && f.Flag != FlagStuck {
+	if f.Flag != "" && f.Flag != FlagRefundNeeded && f.Flag != FlagStuck && f.Flag != FlagOversold {
 		return fmt.Errorf("flag %q: %w", f.Flag, ErrInvalid)
 	}
 	if f.Flag == FlagStuck && f.Now.IsZero() {
@@ -114,6 +117,8 @@ func (f Filter) whereExceptSearch(args *queryArgs) string {
 	switch f.Flag {
 	case FlagRefundNeeded:
 		conds = append(conds, "o.refund_needed")
+	case FlagOversold:
+		conds = append(conds, "o.oversold")
 	case FlagStuck:
 		conds = append(conds, `o.id = ANY(ARRAY(
 			SELECT order_id FROM payment_attempts
@@ -208,8 +213,11 @@ type PageRequest struct {
 // neighbours (nil when there is no such page).
 type OrdersPage struct {
 	Orders []Order
-	Next   *Cursor // older orders: pass as After
-	Prev   *Cursor // newer orders: pass as Before
+	// Short holds the short lines (OrderItem.Short) of the page's oversold
+	// orders, by order id.
+	Short map[int64][]OrderItem
+	Next  *Cursor // older orders: pass as After
+	Prev  *Cursor // newer orders: pass as Before
 }
 
 // ListOrders returns one page of the orders f selects, newest first. It returns
@@ -237,6 +245,17 @@ func (s *Orders) ListOrders(ctx context.Context, f Filter, page PageRequest) (*O
 		list = list[:page.Limit]
 	}
 	out := &OrdersPage{Orders: list}
+	var oversold []int64
+	for _, o := range list {
+		if o.Oversold {
+			oversold = append(oversold, o.ID)
+		}
+	}
+	if len(oversold) > 0 {
+		if out.Short, err = shortItems(ctx, s.pool, oversold); err != nil {
+			return nil, err
+		}
+	}
 	backwards := page.Before != nil
 	if backwards {
 		slices.Reverse(list)
@@ -391,6 +410,9 @@ type ExportRow struct {
 	Items int // units bought
 	// PaymentID is the Orchestrate payment that paid the order, else its latest.
 	PaymentID string
+	// Short names what an oversold order is short ("1 × Enamel camp mug"), as
+	// ShortSummary does; empty for any other order.
+	Short string
 }
 
 // ExportOrders calls fn for every order f selects, newest first, as the rows
@@ -407,7 +429,10 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 		       (SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = o.id),
 		       coalesce((SELECT orchestrate_payment_id FROM payment_attempts a
 		                 WHERE a.order_id = o.id AND orchestrate_payment_id IS NOT NULL
-		                 ORDER BY applied DESC, created_at DESC LIMIT 1), '')
+		                 ORDER BY applied DESC, created_at DESC LIMIT 1), ''),
+		       o.oversold,
+		       CASE WHEN o.oversold THEN coalesce((SELECT string_agg(i.short || ' × ' || i.name, ', ' ORDER BY i.name, i.product_id)
+		                                          FROM order_items i WHERE i.order_id = o.id AND i.short > 0), '') ELSE '' END
 		FROM orders o WHERE `+f.where(&args)+`
 		ORDER BY o.created_at DESC, o.id DESC`, customPlan(args)...)
 	if err != nil {
@@ -417,7 +442,7 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 	o := &r.Order
 	_, err = pgx.ForEachRow(rows, []any{&o.ID, &o.Number, &o.PublicRef, &o.Status, &o.Currency, &o.TotalMinor,
 		&o.CustomerName, &o.CustomerEmail, &o.RefundNeeded, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt,
-		&r.Items, &r.PaymentID}, func() error { return fn(&r) })
+		&r.Items, &r.PaymentID, &o.Oversold, &r.Short}, func() error { return fn(&r) })
 	if err != nil {
 		return fmt.Errorf("export orders: %w", err)
 	}

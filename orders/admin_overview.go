@@ -1,5 +1,5 @@
 // The admin's overview: today's and this week's paid revenue, the orders by status
-// and the attempts that need a look, for the admin's front page.
+// the attempts and oversold orders that need a look, the products running low, for the admin's front page.
 
 package orders
 
@@ -27,7 +27,24 @@ type Overview struct {
 	RefundNeeded          int64
 	StuckOpen             int64 // attempts still open after their expiry
 	StuckUnknown          int64 // attempts whose create outcome is unknown
+	// Oversold counts the orders paid short; OversoldLatest is the newest of
+	// them, each with its short lines (OrderItem.Short).
+	Oversold       int64
+	OversoldLatest []OversoldOrder
+	// LowStock lists the listed products with at most LowStock available, sold
+	// out first.
+	LowStock []LowStockProduct
 }
+
+// OversoldOrder is an order paid after its units were sold, with the lines it
+// is short of.
+type OversoldOrder struct {
+	Order
+	Short []OrderItem
+}
+
+// oversoldLatest is how many oversold orders the overview names.
+const oversoldLatest = 10
 
 // Overview returns today's and this week's paid revenue (by paid_at), the orders
 // by status and the stuck attempts, as of now. Days and weeks (from Monday) are
@@ -64,11 +81,24 @@ func (s *Orders) Overview(ctx context.Context, now time.Time) (*Overview, error)
 	}
 	err = s.pool.QueryRow(ctx, `
 		SELECT (SELECT count(*) FROM orders WHERE refund_needed),
+		       (SELECT count(*) FROM orders WHERE oversold),
 		       (SELECT count(*) FROM payment_attempts WHERE status = 'open' AND expires_at < $1),
 		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown')`, now).
-		Scan(&ov.RefundNeeded, &ov.StuckOpen, &ov.StuckUnknown)
+		Scan(&ov.RefundNeeded, &ov.Oversold, &ov.StuckOpen, &ov.StuckUnknown)
 	if err != nil {
 		return nil, fmt.Errorf("stuck attempts: %w", err)
+	}
+	if ov.Oversold > 0 {
+		page, err := s.ListOrders(ctx, Filter{Flag: FlagOversold}, PageRequest{Limit: oversoldLatest})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Orders {
+			ov.OversoldLatest = append(ov.OversoldLatest, OversoldOrder{Order: o, Short: page.Short[o.ID]})
+		}
+	}
+	if ov.LowStock, err = lowStock(ctx, s.pool); err != nil {
+		return nil, err
 	}
 	return ov, nil
 }

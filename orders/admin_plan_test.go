@@ -38,6 +38,10 @@ func TestListOrdersPlansUseIndexes(t *testing.T) {
 		FROM generate_series(1, 1000) AS i`); err != nil {
 		t.Fatal(err)
 	}
+	// A few paid orders oversold (the seed makes none), for the oversold filter.
+	if _, err := db.Pool.Exec(ctx, `UPDATE orders SET oversold = true WHERE status = 'paid' AND id % 97 = 0`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +78,8 @@ func TestListOrdersPlansUseIndexes(t *testing.T) {
 		{"currency", Filter{Currency: "EUR"}, PageRequest{After: &deep}},
 		{"date range", Filter{From: deep.CreatedAt.Add(-48 * time.Hour), To: deep.CreatedAt}, PageRequest{}},
 		{"refund needed", Filter{Flag: FlagRefundNeeded}, PageRequest{}},
+		{"oversold", Filter{Flag: FlagOversold}, PageRequest{}},
+		{"oversold, deep", Filter{Flag: FlagOversold}, PageRequest{After: &deep}},
 		{"stuck", Filter{Flag: FlagStuck, Now: time.Now()}, PageRequest{}},
 		{"search email", Filter{Query: "customer4711"}, PageRequest{}},
 		{"search name", Filter{Query: "Customer 123"}, PageRequest{}},

@@ -28,6 +28,10 @@ type AdminProduct struct {
 	// Prices maps a currency to the price in its minor units; a currency the
 	// product is not offered in is absent.
 	Prices map[string]int64 `db:"prices"`
+	// OnHand is nil when the product's stock is not tracked; Held is what
+	// orders awaiting payment hold of it. See Stock.
+	OnHand *int `db:"on_hand"`
+	Held   int  `db:"held"`
 }
 
 // Price returns the product's price in currency, and false when it has none.
@@ -73,11 +77,12 @@ type PriceChange struct {
 }
 
 const adminProductColumns = `p.id, p.slug, p.name, p.description, p.image, p.active,
-	coalesce((SELECT jsonb_object_agg(pp.currency, pp.amount_minor) FROM product_prices pp WHERE pp.product_id = p.id), '{}') AS prices`
+	coalesce((SELECT jsonb_object_agg(pp.currency, pp.amount_minor) FROM product_prices pp WHERE pp.product_id = p.id), '{}') AS prices,
+	s.on_hand, coalesce(s.held, 0) AS held`
 
 // AdminProducts returns every product, active or not, in display order.
 func (s *Orders) AdminProducts(ctx context.Context) ([]AdminProduct, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+adminProductColumns+` FROM products p ORDER BY p.position, p.id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+adminProductColumns+` FROM products p LEFT JOIN stock s ON s.product_id = p.id ORDER BY p.position, p.id`)
 	if err != nil {
 		return nil, fmt.Errorf("admin products: %w", err)
 	}
@@ -90,7 +95,7 @@ func (s *Orders) AdminProducts(ctx context.Context) ([]AdminProduct, error) {
 
 // AdminProduct returns product id, active or not, or ErrNotFound.
 func (s *Orders) AdminProduct(ctx context.Context, id int64) (AdminProduct, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+adminProductColumns+` FROM products p WHERE p.id = $1`, id)
+	rows, err := s.pool.Query(ctx, `SELECT `+adminProductColumns+` FROM products p LEFT JOIN stock s ON s.product_id = p.id WHERE p.id = $1`, id)
 	if err != nil {
 		return AdminProduct{}, fmt.Errorf("admin product %d: %w", id, err)
 	}

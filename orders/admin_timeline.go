@@ -107,7 +107,20 @@ func eventTitle(e Event) string {
 	switch e.Subject {
 	case "attempt":
 		subject = "Payment attempt"
+	case "stock":
+		switch e.ToStatus {
+		case "held":
+			return "Stock held for this order until its payment ends"
+		case "released":
+			return "Stock released: the held units are back on sale"
+		case "taken":
+			return "Stock taken: the paid units left stock"
+		}
+		return "Stock " + e.ToStatus
 	case "flag":
+		if e.ToStatus == "oversold" {
+			return "Oversold: paid after its units were sold to someone else"
+		}
 		if e.AttemptID != nil {
 			return "Payment attempt flagged " + e.ToStatus
 		}

@@ -49,10 +49,29 @@ type AdminOverviewPage struct {
 	Today        []AdminTotal
 	Week         []AdminTotal
 	ByStatus     []AdminCount
-	Attention    []AdminCount // refund needed, stuck attempts
+	Attention    []AdminCount // refund needed, oversold, stuck attempts
+	Oversold     []AdminOversold
+	LowStock     []AdminLowStock // sold out first
+	LowStockAt   int             // the availability at or below which a product is listed
 	OrdersLink   string
 	WebhooksLink string
 	GeneratedAt  string // the time the figures were read, in the store's time zone
+}
+
+// AdminOversold is an oversold order the overview names, with what it is short.
+type AdminOversold struct {
+	Number string
+	URL    string
+	Short  string // "1 × Enamel camp mug, 2 × Tea towel"
+}
+
+// AdminLowStock is a product running low on the overview.
+type AdminLowStock struct {
+	Name      string
+	URL       string
+	OnHand    int
+	Held      int
+	Available int
 }
 
 // AdminOrdersFilter is the filter form as the admin typed it.
@@ -77,6 +96,8 @@ type AdminOrderRow struct {
 	StatusLabel  string
 	Total        string
 	RefundNeeded bool
+	Oversold     bool
+	Short        string // what an oversold order is short: "1 × Enamel camp mug"
 }
 
 // AdminOrdersPage is /admin/orders.
@@ -144,6 +165,7 @@ type AdminOrderPage struct {
 	Timeline     []AdminTimelineEntry
 	SyncURL      string
 	CSRFToken    string
+	Short        []string // each line an oversold order is short ("1 × Enamel camp mug")
 }
 
 // AdminDelivery is one row of the webhook inbox.

@@ -11,6 +11,9 @@ type AdminProductRow struct {
 	Image  string // an asset name ("img/mug.svg")
 	Active bool
 	Prices []string // one per currency of the page, formatted; "—" where none
+	Stock  string   // "Untracked", or "9 of 12" (available of on hand)
+	// SoldOut: tracked with nothing available.
+	SoldOut bool
 }
 
 // AdminProductsPage is /admin/products.
@@ -43,7 +46,7 @@ func (f AdminPriceField) WasName() string { return "was_" + f.Currency }
 type AdminProductChange struct {
 	At    string
 	Actor string
-	Field string // "Price in EUR", "Status", "Created"
+	Field string // "Price in EUR", "Status", "Created", "Stock on hand"
 	From  string // "none" when there was no value
 	To    string
 }
@@ -63,8 +66,35 @@ type AdminProductPage struct {
 	PricesURL   string
 	ActiveURL   string
 	Prices      []AdminPriceField
+	Stock       AdminStock
 	Changes     []AdminProductChange
 }
+
+// AdminStock is a product's stock on its page, and the form that sets the
+// on-hand count.
+type AdminStock struct {
+	URL         string
+	OversoldURL string // the orders list of oversold orders
+	Tracked     bool
+	OnHand      int
+	Held        int
+	Available   int
+	// Value is the form's field: what was typed, or the count on hand (empty when
+	// untracked).
+	Value string
+	Error string
+}
+
+// OverHeld reports whether orders awaiting payment hold more units than are on
+// hand: a recount lower than what is held.
+func (s AdminStock) OverHeld() bool { return s.Tracked && s.Held > max(s.OnHand, 0) }
+
+// ShortIfPaid is how many units would be missing if every holding order is paid.
+func (s AdminStock) ShortIfPaid() int { return s.Held - max(s.OnHand, 0) }
+
+// TakenPast is how many units paid orders took beyond what was on hand (on hand
+// below zero: oversold orders), or 0.
+func (s AdminStock) TakenPast() int { return max(0, -s.OnHand) }
 
 // AdminImageChoice is one shipped image a new product may show.
 type AdminImageChoice struct {

@@ -88,6 +88,10 @@ func AdminProductPricesURL(id int64) string { return AdminProductURL(id) + "/pri
 // AdminProductActiveURL (POST) lists product id in the shop or takes it out.
 func AdminProductActiveURL(id int64) string { return AdminProductURL(id) + "/active" }
 
+// AdminProductStockURL (POST) sets product id's count on hand, or stops
+// tracking its stock.
+func AdminProductStockURL(id int64) string { return AdminProductURL(id) + "/stock" }
+
 // withQuery is path with q encoded (keys sorted), or path alone when q is empty.
 func withQuery(path string, q url.Values) string {
 	if len(q) == 0 {
