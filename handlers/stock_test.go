@@ -512,6 +512,20 @@ func TestPayAgainSoldOutSince(t *testing.T) {
 	if order := s.get("/orders/" + ref); order.StatusCode != http.StatusOK || statusOf(order) != "failed" {
 		t.Errorf("the order's page after = %d %q, want 200 failed", order.StatusCode, statusOf(order))
 	}
+
+	// Checking the unchanged cart out again pays that same order: it is short
+	// the same way, and says so as any checkout short of stock does.
+	p = s.checkout("Ada Lovelace", "ada@example.com")
+	if p.StatusCode != http.StatusConflict || p.doc.Find(`form[action="/cart/fit"]`).Length() != 1 {
+		t.Fatalf("checkout of the unchanged cart = %d, want 409 with the fit form; body %s", p.StatusCode, p.body)
+	}
+	line = p.doc.Find("#short-lines tbody tr")
+	if got := [3]string{line.Find(".name").Text(), line.Find(".wanted").Text(), strings.TrimSpace(line.Find(".available").Text())}; got != [3]string{"Gooseneck kettle", "1", "Sold out"} {
+		t.Errorf("the checkout's 409 page lists %q, want the kettle: 1, sold out", got)
+	}
+	if got := a.count(t, `SELECT count(*) FROM orders`); got != 2 {
+		t.Errorf("%d orders after checking the unchanged cart out again, want 2 (Ada's and Grace's)", got)
+	}
 }
 
 // TestFitRefusesHostileInput: POST /cart/fit without the CSRF token, from

@@ -45,7 +45,7 @@ func CheckoutShort(p CheckoutShortPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Not enough in stock</h1><div class=\"notice warn\" role=\"alert\" id=\"checkout-short\"><p>Some of your cart sold out while you were shopping. Nothing was ordered or charged, and your cart is as you left it.</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Not enough in stock</h1><div class=\"notice warn\" role=\"alert\" id=\"checkout-short\"><p>Some of your cart is no longer in stock in the quantity you chose. Nothing was ordered or charged, and your cart is as you left it.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
