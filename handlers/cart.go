@@ -19,8 +19,9 @@ import (
 type Carts interface {
 	Get(ctx context.Context, cartID, currency string) (*orders.Cart, error)
 	Count(ctx context.Context, cartID string) (int, error)
-	Add(ctx context.Context, cartID string, productID int64, quantity int, currency string) error
-	SetQuantity(ctx context.Context, cartID string, productID int64, quantity int) error
+	AddLine(ctx context.Context, cartID string, productID int64, quantity int, currency string) (orders.LineChange, error)
+	SetQuantity(ctx context.Context, cartID string, productID int64, quantity int) (orders.LineChange, error)
+	FitToStock(ctx context.Context, cartID string) ([]orders.Shortage, error)
 }
 
 // cartIDKey is where readCart leaves the shopper's cart id. The cart cookie holds
@@ -59,7 +60,8 @@ func (h *handler) ensureCartID(c echo.Context) string {
 }
 
 // addToCart handles POST /cart/items: product_id and an optional quantity. A
-// product that cannot be added sends the shopper to the cart (303), which says so.
+// product that cannot be added sends the shopper to the cart (303), which says so,
+// as it says when the line was capped at what is in stock.
 func (h *handler) addToCart(c echo.Context) error {
 	productID, err := strconv.ParseInt(c.FormValue("product_id"), 10, 64)
 	if err != nil || productID <= 0 {
@@ -72,8 +74,10 @@ func (h *handler) addToCart(c echo.Context) error {
 		}
 	}
 	currency := shopperCurrency(c)
-	err = h.deps.Carts.Add(c.Request().Context(), h.ensureCartID(c), productID, qty, currency)
+	change, err := h.deps.Carts.AddLine(c.Request().Context(), h.ensureCartID(c), productID, qty, currency)
 	switch {
+	case errors.Is(err, orders.ErrSoldOut):
+		return h.rejectCartChange(c, cartFlash{Error: soldOut(change.Name)})
 	case errors.Is(err, orders.ErrNotFound):
 		return h.rejectCartChange(c, cartFlash{Error: "That product is not available."})
 	case errors.Is(err, orders.ErrNotOffered):
@@ -83,7 +87,7 @@ func (h *handler) addToCart(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, views.CartURL)
+	return h.cartChanged(c, change)
 }
 
 // rejectCartChange sends the shopper to the cart (303), which shows why their
@@ -96,15 +100,19 @@ func (h *handler) rejectCartChange(c echo.Context, why cartFlash) error {
 }
 
 // showCart handles GET /cart: the cart, or (422) the cart with why a change was
-// refused, which a cart POST left in a flash.
+// refused, which a cart POST left in a flash, or the cart with what a change did
+// other than what was asked (a notice).
 func (h *handler) showCart(c echo.Context) error {
 	var refused cartFlash
-	if h.popShopFlash(c, flashCart, &refused) && refused.Error != "" {
-		return h.renderCart(c, http.StatusUnprocessableEntity, views.CartPage{
-			Error:          refused.Error,
-			ErrorProductID: refused.ProductID,
-			ErrorQuantity:  refused.Quantity,
-		})
+	if h.popShopFlash(c, flashCart, &refused) {
+		if refused.Error != "" {
+			return h.renderCart(c, http.StatusUnprocessableEntity, views.CartPage{
+				Error:          refused.Error,
+				ErrorProductID: refused.ProductID,
+				ErrorQuantity:  refused.Quantity,
+			})
+		}
+		return h.renderCart(c, http.StatusOK, views.CartPage{Notice: refused.Notice})
 	}
 	return h.renderCart(c, http.StatusOK, views.CartPage{})
 }
@@ -121,6 +129,7 @@ func (h *handler) renderCart(c echo.Context, status int, page views.CartPage) er
 	page.CSRFToken = csrfToken(c)
 	page.Lines = cartLines(cart)
 	page.Total = cart.Total().String()
+	page.Short = shortNotice(cart.Short())
 	if missing := cart.Unavailable(); len(missing) > 0 {
 		names := make([]string, len(missing))
 		for i, l := range missing {
@@ -146,6 +155,8 @@ func cartLines(cart *orders.Cart) []views.CartLine {
 		if !l.Available {
 			line.Unavailable = true
 			line.UnitPrice, line.LineTotal = "", "Not sold in "+cart.Currency
+		} else if l.Short() {
+			line.Stock = stockLeft(l.Stock.Available())
 		}
 		lines = append(lines, line)
 	}
@@ -190,13 +201,19 @@ func (h *handler) removeCartLine(c echo.Context) error {
 }
 
 func (h *handler) setQuantity(c echo.Context, productID int64, qty int) error {
-	err := h.deps.Carts.SetQuantity(c.Request().Context(), cartID(c), productID, qty)
-	if errors.Is(err, orders.ErrNotFound) {
+	change, err := h.deps.Carts.SetQuantity(c.Request().Context(), cartID(c), productID, qty)
+	switch {
+	case errors.Is(err, orders.ErrNotFound):
 		// The line is already gone (a second tab removed it): show the cart as it is.
 		return c.Redirect(http.StatusSeeOther, views.CartURL)
-	}
-	if err != nil {
+	case errors.Is(err, orders.ErrSoldOut):
+		return h.rejectCartChange(c, cartFlash{
+			Error:     soldOut(change.Name) + " Remove it to check out the rest.",
+			ProductID: productID,
+			Quantity:  strconv.Itoa(qty),
+		})
+	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, views.CartURL)
+	return h.cartChanged(c, change)
 }

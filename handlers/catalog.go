@@ -33,7 +33,17 @@ func (h *handler) catalog(c echo.Context) error {
 			Description: p.Description,
 			Price:       p.Price().String(),
 			Image:       p.Image,
+			SoldOut:     p.Stock.SoldOut(),
+			Left:        lowStock(p.Stock),
 		})
 	}
 	return render(c, http.StatusOK, views.Catalog(page))
+}
+
+// lowStock is the "Only N left" of a product with a few units left; 0 otherwise.
+func lowStock(l orders.Level) int {
+	if l.Low() {
+		return l.Available()
+	}
+	return 0
 }

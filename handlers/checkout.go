@@ -78,13 +78,16 @@ func (f *checkoutForm) Validate() (orders.Customer, map[string]string) {
 // with its messages, which POST /checkout left in a flash.
 func (h *handler) showCheckout(c echo.Context) error {
 	var rejected checkoutFlash
-	if h.popShopFlash(c, flashCheckout, &rejected) && len(rejected.Errors) > 0 {
-		return h.renderCheckout(c, http.StatusUnprocessableEntity, rejected.Form, rejected.Errors)
+	if h.popShopFlash(c, flashCheckout, &rejected) {
+		if len(rejected.Errors) > 0 {
+			return h.renderCheckout(c, http.StatusUnprocessableEntity, rejected.Form, rejected.Errors, "")
+		}
+		return h.renderCheckout(c, http.StatusOK, rejected.Form, nil, rejected.Notice)
 	}
-	return h.renderCheckout(c, http.StatusOK, checkoutForm{}, nil)
+	return h.renderCheckout(c, http.StatusOK, checkoutForm{}, nil, "")
 }
 
-func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, errs map[string]string) error {
+func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, errs map[string]string, notice string) error {
 	noStore(c)
 	cart, err := h.deps.Carts.Get(c.Request().Context(), cartID(c), shopperCurrency(c))
 	if err != nil {
@@ -101,6 +104,7 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 		CSRFToken: csrfToken(c),
 		Form:      views.CheckoutForm{Name: form.Name, Email: form.Email},
 		Errors:    errs,
+		Notice:    notice,
 	}
 	page.Layout.CartCount = cart.Count()
 	return render(c, status, views.Checkout(page))
@@ -138,6 +142,12 @@ func (h *handler) checkout(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
 	}
 	order, link, err := h.deps.Payments.Checkout(c.Request().Context(), id, currency, customer)
+	var short *orders.ShortageError
+	if errors.As(err, &short) {
+		// Also from an unchanged cart's order whose units sold since: the cart
+		// still holds the same lines.
+		return h.renderCheckoutShort(c, short, form)
+	}
 	if order == nil && (errors.Is(err, orders.ErrInvalid) || errors.Is(err, orders.ErrNotOffered)) {
 		// Emptied or changed in another tab, or holding a product not sold in the
 		// shopper's currency: the cart says what to do.
@@ -154,13 +164,6 @@ const (
 	paymentUnavailable = "unavailable" // Orchestrate is down or busy: try again
 	paymentRejected    = "rejected"    // Orchestrate refused it: contact the shop
 )
-
-// startPayment sends the shopper to the order's payment link or, when it cannot
-// be started, to the order's page (303), which says why.
-func (h *handler) startPayment(c echo.Context, order *orders.Order) error {
-	link, err := h.deps.Payments.Start(c.Request().Context(), order.ID)
-	return h.paymentStarted(c, order, link, err)
-}
 
 // paymentStarted answers a request that started the order's payment: the
 // shopper goes to the payment link, or to the order's page, which says why not.

@@ -26,18 +26,22 @@ const (
 	flashPayment  = "payment"  // paymentFlash, shown by GET /orders/:ref
 )
 
-// checkoutFlash is a rejected checkout form and its messages.
+// checkoutFlash is a rejected checkout form and its messages, or (no Errors) the
+// form kept while the cart changed, with a Notice saying how.
 type checkoutFlash struct {
 	Form   checkoutForm
 	Errors map[string]string
+	Notice string `json:",omitempty"`
 }
 
 // cartFlash is a rejected cart change: the message and, for a quantity, the line
-// and what the shopper typed.
+// and what the shopper typed; or, with no Error, a change done other than asked
+// (capped at what is in stock), which Notice says.
 type cartFlash struct {
 	Error     string
 	ProductID int64
 	Quantity  string
+	Notice    string `json:",omitempty"`
 }
 
 // paymentFlash says why the order's payment could not be started.

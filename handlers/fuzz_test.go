@@ -128,6 +128,7 @@ func FuzzShop(f *testing.F) {
 		do("POST", []string{"cart", "items", id}, nil, url.Values{"quantity": {qty}})
 		do("GET", []string{"cart"}, nil, nil)
 		do("GET", []string{"checkout"}, nil, nil)
+		do("POST", []string{"cart", "fit"}, nil, url.Values{"name": {name}, "email": {email}})
 		rec := do("POST", []string{"checkout"}, nil, url.Values{"name": {name}, "email": {email}})
 		if rec.Code == http.StatusSeeOther && !strings.HasPrefix(rec.Header().Get("Location"), "/") {
 			// Sent to pay: the order holds the customer as normalised.

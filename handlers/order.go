@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -176,10 +177,16 @@ func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) view
 
 // payOrder handles POST /orders/:ref/pay: continue to the open payment, or start
 // a new one for a failed or expired order; the order's page says what went wrong.
+// An order whose units sold since gets a page (409) that says which.
 func (h *handler) payOrder(c echo.Context) error {
 	order, err := h.orderByRef(c)
 	if err != nil {
 		return err
 	}
-	return h.startPayment(c, order)
+	link, err := h.deps.Payments.Start(c.Request().Context(), order.ID)
+	var short *orders.ShortageError
+	if errors.As(err, &short) {
+		return h.renderSoldOutSince(c, order, short)
+	}
+	return h.paymentStarted(c, order, link, err)
 }

@@ -38,6 +38,7 @@ func (h *handler) routes(e *echo.Echo) {
 	shop.POST("/cart/items", h.addToCart)
 	shop.POST("/cart/items/:id", h.updateCartLine)
 	shop.POST("/cart/items/:id/remove", h.removeCartLine)
+	shop.POST("/cart/fit", h.fitCart)
 	shop.GET("/checkout", h.showCheckout)
 	shop.POST("/checkout", h.checkout)
 	shop.GET("/orders/:ref", h.showOrder(""))

@@ -29,6 +29,7 @@ func TestURLsReachTheirRoutes(t *testing.T) {
 		{http.MethodPost, views.CartItemsURL, "/cart/items"},
 		{http.MethodPost, views.CartItemsURL + "/7", "/cart/items/:id"},
 		{http.MethodPost, views.CartItemsURL + "/7/remove", "/cart/items/:id/remove"},
+		{http.MethodPost, views.CartFitURL, "/cart/fit"},
 		{http.MethodGet, views.CheckoutURL, "/checkout"},
 		{http.MethodPost, views.CheckoutURL, "/checkout"},
 		{http.MethodGet, views.OrderURL("Ab3-x_9"), "/orders/:ref"},

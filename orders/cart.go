@@ -11,7 +11,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -30,7 +29,14 @@ type CartLine struct {
 	Quantity  int    `db:"quantity"`
 	LineMinor int64  `db:"line_minor"` // 0 when not Available
 	Available bool   `db:"available"`
+	// Stock is the product's stock now, the units the cart's own order holds
+	// counted as available to it.
+	Stock Level `db:"-"`
 }
+
+// Short reports whether the line asks for more than is available now: a
+// checkout of the cart as it is would be refused.
+func (l CartLine) Short() bool { return l.Stock.Tracked && l.Quantity > l.Stock.Available() }
 
 // UnitPrice is the line's unit price.
 func (l CartLine) UnitPrice() Money { return Money{l.UnitMinor, l.Currency} }
@@ -95,21 +101,33 @@ func (s *Carts) Get(ctx context.Context, cartID, currency string) (*Cart, error)
 	if cartID == "" {
 		return cart, nil
 	}
+	// The units the order last checked out from the cart holds are the cart's
+	// own: while the cart is unchanged a checkout reuses that order and its holds.
 	rows, err := s.pool.Query(ctx, `
 		SELECT ci.product_id, p.name, p.image, coalesce(pp.amount_minor, 0) AS unit_minor,
 		       $2::text AS currency, ci.quantity, coalesce(pp.amount_minor * ci.quantity, 0) AS line_minor,
-		       pp.amount_minor IS NOT NULL AS available
+		       pp.amount_minor IS NOT NULL AS available,
+		       s.product_id IS NOT NULL AS tracked, coalesce(s.on_hand, 0) AS on_hand,
+		       coalesce(s.held - h.quantity, s.held, 0) AS held
 		FROM cart_items ci
+		JOIN carts c ON c.id = ci.cart_id
 		JOIN products p ON p.id = ci.product_id AND p.active
 		LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
+		LEFT JOIN stock s ON s.product_id = ci.product_id
+		LEFT JOIN stock_holds h ON h.order_id = c.order_id AND h.product_id = ci.product_id
 		WHERE ci.cart_id = $1
 		ORDER BY ci.added_at, ci.product_id`, cartID, currency)
 	if err != nil {
 		return nil, fmt.Errorf("get cart: %w", err)
 	}
-	cart.Lines, err = pgx.CollectRows(rows, pgx.RowToStructByName[CartLine])
+	lines, err := pgx.CollectRows(rows, pgx.RowToStructByName[cartLineRow])
 	if err != nil {
 		return nil, fmt.Errorf("get cart: %w", err)
+	}
+	cart.Lines = make([]CartLine, len(lines))
+	for i, l := range lines {
+		cart.Lines[i] = l.CartLine
+		cart.Lines[i].Stock = l.Level
 	}
 	return cart, nil
 }
@@ -130,72 +148,115 @@ func (s *Carts) Count(ctx context.Context, cartID string) (int, error) {
 	return n, nil
 }
 
-// Add puts quantity more of a product into the cart, creating the cart on first use
-// and capping the line at MaxQuantity. It returns ErrNotFound for an unknown or
-// inactive product, ErrNotOffered for one without a price in currency (the
-// shopper's), and ErrInvalid for a quantity outside 1..MaxQuantity.
+// Add is AddLine for a caller that needs no report of what it did.
 func (s *Carts) Add(ctx context.Context, cartID string, productID int64, quantity int, currency string) error {
+	_, err := s.AddLine(ctx, cartID, productID, quantity, currency)
+	return err
+}
+
+// AddLine puts quantity more of a product into the cart, creating the cart on
+// first use, and caps the line at MaxQuantity and at what is available now (see
+// LineChange). It returns ErrNotFound for an unknown or inactive product,
+// ErrNotOffered for one without a price in currency (the shopper's), ErrInvalid
+// for a quantity outside 1..MaxQuantity, and ErrSoldOut when none is available:
+// then nothing changes, and the change still names the product.
+func (s *Carts) AddLine(ctx context.Context, cartID string, productID int64, quantity int, currency string) (LineChange, error) {
+	var change LineChange
 	if quantity < 1 || quantity > MaxQuantity {
-		return fmt.Errorf("quantity must be between 1 and %d: %w", MaxQuantity, ErrInvalid)
+		return change, fmt.Errorf("quantity must be between 1 and %d: %w", MaxQuantity, ErrInvalid)
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := touchCart(ctx, tx, cartID); err != nil {
 			return err
 		}
-		var offered *bool
+		// The cart's row is locked (touchCart), so its line is read as it is; the
+		// stock is read, not locked: the checkout's hold is what decides.
+		var offered bool
 		err := tx.QueryRow(ctx, `
-			SELECT EXISTS (SELECT 1 FROM product_prices WHERE product_id = p.id AND currency = $2)
-			FROM products p WHERE p.id = $1 AND p.active`, productID, currency).Scan(&offered)
+			WITH line AS (
+				SELECT p.name,
+				       EXISTS (SELECT 1 FROM product_prices WHERE product_id = p.id AND currency = $3) AS offered,
+				       `+availableSQL("$5")+` AS available,
+				       least(coalesce(ci.quantity, 0) + $4, $5) AS wanted,
+				       coalesce(ci.quantity, 0) AS had
+				FROM products p
+				LEFT JOIN stock s ON s.product_id = p.id
+				LEFT JOIN cart_items ci ON ci.cart_id = $1 AND ci.product_id = p.id
+				WHERE p.id = $2 AND p.active
+			), put AS (
+				INSERT INTO cart_items (cart_id, product_id, quantity)
+				SELECT $1, $2, least(wanted, available) FROM line WHERE offered AND available > 0
+				ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity
+				RETURNING quantity
+			)
+			SELECT name, offered, wanted, available, coalesce((SELECT quantity FROM put), had) FROM line`,
+			cartID, productID, currency, quantity, MaxQuantity).Scan(&change.Name, &offered, &change.Wanted, &change.Available, &change.Quantity)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("product %d: %w", productID, ErrNotFound)
 		case err != nil:
 			return fmt.Errorf("add to cart: %w", err)
-		case !*offered:
+		case !offered:
 			return fmt.Errorf("product %d in %s: %w", productID, currency, ErrNotOffered)
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, $3)
-			ON CONFLICT (cart_id, product_id)
-			DO UPDATE SET quantity = least(cart_items.quantity + excluded.quantity, $4)`,
-			cartID, productID, quantity, MaxQuantity)
-		if err != nil {
-			return fmt.Errorf("add to cart: %w", err)
+		case change.Available == 0:
+			return fmt.Errorf("product %d: %w", productID, ErrSoldOut)
 		}
 		return nil
 	})
+	return change, err
 }
 
-// SetQuantity changes a line's quantity; zero removes the line. It returns
-// ErrInvalid for a quantity outside 0..MaxQuantity and ErrNotFound when the cart
-// has no such line.
-func (s *Carts) SetQuantity(ctx context.Context, cartID string, productID int64, quantity int) error {
+// SetQuantity changes a line's quantity, capped at what is available now (see
+// LineChange); zero removes the line. It returns ErrInvalid for a quantity
+// outside 0..MaxQuantity, ErrNotFound when the cart has no such line, and
+// ErrSoldOut when a quantity above zero is asked of a product none of which is
+// available: then nothing changes, and the change still names the product.
+func (s *Carts) SetQuantity(ctx context.Context, cartID string, productID int64, quantity int) (LineChange, error) {
+	change := LineChange{Wanted: quantity, Quantity: quantity}
 	if quantity < 0 || quantity > MaxQuantity {
-		return fmt.Errorf("quantity must be between 0 and %d: %w", MaxQuantity, ErrInvalid)
+		return change, fmt.Errorf("quantity must be between 0 and %d: %w", MaxQuantity, ErrInvalid)
 	}
 	if len(cartID) < 32 {
-		return fmt.Errorf("cart line for product %d: %w", productID, ErrNotFound) // no cart, no line
+		return change, fmt.Errorf("cart line for product %d: %w", productID, ErrNotFound) // no cart, no line
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		// The cart row first, then its line, as every writer of a cart locks them.
 		if err := touchCart(ctx, tx, cartID); err != nil {
 			return err
 		}
-		var tag pgconn.CommandTag
 		var err error
 		if quantity == 0 {
-			tag, err = tx.Exec(ctx, `DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2`, cartID, productID)
+			err = tx.QueryRow(ctx, `
+				DELETE FROM cart_items ci USING products p
+				WHERE ci.cart_id = $1 AND ci.product_id = $2 AND p.id = ci.product_id
+				RETURNING p.name`, cartID, productID).Scan(&change.Name)
 		} else {
-			tag, err = tx.Exec(ctx, `UPDATE cart_items SET quantity = $3 WHERE cart_id = $1 AND product_id = $2`, cartID, productID, quantity)
+			err = tx.QueryRow(ctx, `
+				WITH line AS (
+					SELECT p.name, ci.quantity AS had, `+availableSQL("$4")+` AS available
+					FROM cart_items ci
+					JOIN products p ON p.id = ci.product_id
+					LEFT JOIN stock s ON s.product_id = ci.product_id
+					WHERE ci.cart_id = $1 AND ci.product_id = $2
+				), set AS (
+					UPDATE cart_items ci SET quantity = least($3, line.available) FROM line
+					WHERE ci.cart_id = $1 AND ci.product_id = $2 AND line.available > 0
+					RETURNING ci.quantity
+				)
+				SELECT name, available, coalesce((SELECT quantity FROM set), had) FROM line`,
+				cartID, productID, quantity, MaxQuantity).Scan(&change.Name, &change.Available, &change.Quantity)
 		}
-		if err != nil {
-			return fmt.Errorf("set quantity: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("cart line for product %d: %w", productID, ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("set quantity: %w", err)
+		case quantity > 0 && change.Available == 0:
+			return fmt.Errorf("product %d: %w", productID, ErrSoldOut)
 		}
 		return nil
 	})
+	return change, err
 }
 
 // touchCart creates the cart if needed and marks it changed: a changed cart no

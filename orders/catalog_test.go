@@ -158,7 +158,7 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 	if err := carts.Add(ctx, cartID, mug, 1, "GBP"); !errors.Is(err, orders.ErrNotOffered) {
 		t.Errorf("adding the mug in GBP = %v, want ErrNotOffered", err)
 	}
-	if err := carts.SetQuantity(ctx, cartID, mug, 0); err != nil {
+	if _, err := carts.SetQuantity(ctx, cartID, mug, 0); err != nil {
 		t.Fatal(err)
 	}
 	o, _, err := payments.PlaceOrder(ctx, cartID, "GBP", customer)

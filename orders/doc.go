@@ -16,6 +16,8 @@
 //   - What finds payments that got no webhook? sweep.go.
 //   - Where do the background jobs live? jobs.go.
 //   - Where is the transaction helper? tx.go.
+//   - What does a cart know of stock? cart_stock.go: a line capped at what is
+//     available, short lines, a cart fitted to what is left.
 //   - What does the admin read? admin_orders.go, admin_overview.go,
 //     admin_timeline.go and admin_webhooks.go, one per admin page.
 //   - How does the merchant change the catalog, and where is it recorded?

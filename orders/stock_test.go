@@ -77,9 +77,6 @@ func TestCheckoutHoldsAndReleases(t *testing.T) {
 	carts := orders.NewCarts(db.Pool)
 	payments := orders.NewPayments(db.Pool, nil, orders.PaymentsConfig{}, nil)
 	kettle, mug := productID(t, db, "gooseneck-kettle"), productID(t, db, "enamel-mug")
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock (product_id, on_hand) VALUES ($1, 2)`, kettle); err != nil {
-		t.Fatal(err)
-	}
 	customer := orders.Customer{Name: "Ann", Email: "ann@example.com"}
 	cart := func(q int) string {
 		id := orders.NewCartID()
@@ -91,6 +88,12 @@ func TestCheckoutHoldsAndReleases(t *testing.T) {
 		}
 		return id
 	}
+	// Filled before the stock is counted: adding to a cart caps the line at
+	// what is available.
+	threeKettles, oneKettle := cart(3), cart(1)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock (product_id, on_hand) VALUES ($1, 2)`, kettle); err != nil {
+		t.Fatal(err)
+	}
 
 	var orderCount int
 	countOrders := func() int {
@@ -99,7 +102,7 @@ func TestCheckoutHoldsAndReleases(t *testing.T) {
 		}
 		return orderCount
 	}
-	_, _, err := payments.PlaceOrder(ctx, cart(3), "USD", customer)
+	_, _, err := payments.PlaceOrder(ctx, threeKettles, "USD", customer)
 	var short *orders.ShortageError
 	if !errors.As(err, &short) || !errors.Is(err, orders.ErrSoldOut) {
 		t.Fatalf("checkout of 3 with 2 on hand = %v, want a ShortageError", err)
@@ -118,7 +121,7 @@ func TestCheckoutHoldsAndReleases(t *testing.T) {
 	if on, held := stockOf(t, db.Pool, kettle); on != 2 || held != 2 {
 		t.Errorf("after holding 2: on hand %d, held %d; want 2, 2", on, held)
 	}
-	if _, _, err := payments.PlaceOrder(ctx, cart(1), "USD", customer); !errors.Is(err, orders.ErrSoldOut) {
+	if _, _, err := payments.PlaceOrder(ctx, oneKettle, "USD", customer); !errors.Is(err, orders.ErrSoldOut) {
 		t.Errorf("checkout with everything held = %v, want ErrSoldOut", err)
 	}
 

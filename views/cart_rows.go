@@ -26,13 +26,22 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 		id := strconv.AppendInt(rw.id[:0], l.ProductID, 10)
 		rw.raw(`<tr data-product-id="`)
 		rw.bytes(id)
-		if l.Unavailable {
+		switch {
+		case l.Unavailable:
 			rw.raw(`" class="unavailable`)
+		case l.Stock != "":
+			rw.raw(`" class="short`)
 		}
 		rw.raw(`"><td class="item"><div class="cart-item"><img src="`)
 		rw.text(asset(l.Image))
 		rw.raw(`" alt="" width="56" height="42"> <span class="name">`)
 		rw.raw(name)
+		if l.Stock != "" {
+			rw.raw(`</span> <span class="stock" id="stock-`)
+			rw.bytes(id)
+			rw.raw(`">`)
+			rw.text(l.Stock)
+		}
 		rw.raw(`</span></div></td><td class="num hide-narrow">`)
 		rw.text(l.UnitPrice)
 		rw.raw(`</td><td class="qty-cell"><form method="post" action="` + CartItemsURL + `/`)
@@ -51,6 +60,15 @@ func (r cartRows) Render(ctx context.Context, w io.Writer) error {
 			rw.raw(`" aria-invalid="true" aria-describedby="cart-error`)
 		} else {
 			rw.bytes(strconv.AppendInt(rw.qty[:0], int64(l.Quantity), 10))
+			if l.Stock != "" {
+				rw.raw(`" aria-describedby="stock-`)
+			}
+		}
+		if l.Stock != "" {
+			if p.ErrorProductID == l.ProductID {
+				rw.raw(` stock-`)
+			}
+			rw.bytes(id)
 		}
 		rw.raw(`"> <button type="submit" class="secondary">Update</button></form><form method="post" action="` + CartItemsURL + `/`)
 		rw.bytes(id)

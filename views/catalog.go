@@ -14,4 +14,8 @@ type ProductCard struct {
 	Description string
 	Price       string // formatted, e.g. "$19.99"
 	Image       string // path under static/, e.g. "img/mug.svg"
+	// SoldOut: none is available; the card says so and offers no add button.
+	SoldOut bool
+	// Left, when above zero, is how many are available, shown as "Only N left".
+	Left int
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // productCards renders the catalog's product cards, one <li> per product, with
-// an "Add to cart" form when the page has a CSRF token (see rows.go for why it
-// is Go, not templ). testdata/catalog*.golden.html pin its HTML.
+// its stock when it is sold out or low, and an "Add to cart" form when the page
+// has a CSRF token and the product is not sold out (see rows.go for why it is
+// Go, not templ). testdata/catalog*.golden.html pin its HTML.
 type productCards struct {
 	page *CatalogPage
 }
@@ -33,7 +34,15 @@ func (r productCards) Render(ctx context.Context, w io.Writer) error {
 		rw.raw(`</p><div class="buy"><span class="price">`)
 		rw.text(pr.Price)
 		rw.raw(`</span> `)
-		if p.CSRFToken != "" {
+		switch {
+		case pr.SoldOut:
+			rw.raw(`<span class="stock sold-out">Sold out</span>`)
+		case pr.Left > 0:
+			rw.raw(`<span class="stock low">Only `)
+			rw.bytes(strconv.AppendInt(rw.qty[:0], int64(pr.Left), 10))
+			rw.raw(` left</span> `)
+		}
+		if p.CSRFToken != "" && !pr.SoldOut {
 			rw.raw(`<form method="post" action="` + CartItemsURL + `"><input type="hidden" name="_csrf" value="`)
 			rw.raw(csrf)
 			rw.raw(`"> <input type="hidden" name="product_id" value="`)

@@ -8,6 +8,9 @@ type CheckoutPage struct {
 	CSRFToken string
 	Form      CheckoutForm
 	Errors    map[string]string // field name → message; empty when valid
+	// Notice says what changed in the cart since the shopper last saw it (the
+	// shortage page's button fitted it to what is in stock).
+	Notice string
 	// Currency is the one the page's prices are in; the form sends it back, so
 	// an order is never made in a currency the shopper did not see.
 	Currency string

@@ -16,7 +16,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestCartGolden pins the cart page's HTML, including a line in error, a line
-// not sold in the cart's currency and names that need escaping, so a faster renderer cannot change a byte of it.
+// not sold in the cart's currency, short lines, a notice and names that need
+// escaping, so a faster renderer cannot change a byte of it.
 func TestCartGolden(t *testing.T) {
 	p := cartPage20()
 	p.Lines[0].Name = `Mug "big" & <small> 'one'`
@@ -26,11 +27,16 @@ func TestCartGolden(t *testing.T) {
 	p.CSRFToken = `tok&"en`
 	p.Lines[4].Unavailable, p.Lines[4].UnitPrice, p.Lines[4].LineTotal = true, "", "Not sold in GBP"
 	p.Unavailable = "Not sold in GBP: Product number 5. Remove it to check out in GBP, or change the currency."
+	p.Lines[2].Stock = "Sold out" // the line in error: described by both
+	p.Lines[5].Stock = "Only 2 left"
+	p.Notice = `Kettle "big": only 2 left, so your cart has 2, not 3.`
+	p.Short = "Not enough in stock now: Product number 3 (sold out), Product number 6 (only 2 left). Lower those quantities before you check out."
 	checkGolden(t, Cart(p), "testdata/cart.golden.html")
 }
 
 // TestCatalogGolden pins the catalog's HTML with and without forms (a page
-// rendered without a CSRF token has none), with values that need escaping.
+// rendered without a CSRF token has none), with values that need escaping, a
+// product sold out (no form) and one with few left.
 func TestCatalogGolden(t *testing.T) {
 	p := catalogPage(8)
 	p.Products[0].Name = `Mug "big" & <small> 'one'`
@@ -38,6 +44,8 @@ func TestCatalogGolden(t *testing.T) {
 	p.Products[0].ID = 123456
 	p.Products[1].Image = "img/../img/kettle.svg"
 	p.Products[2].Price = "<€19.99>"
+	p.Products[3].SoldOut = true
+	p.Products[4].Left = 3
 	p.CSRFToken = `tok&"en`
 	checkGolden(t, Catalog(p), "testdata/catalog.golden.html")
 	p.CSRFToken = ""

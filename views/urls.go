@@ -19,6 +19,8 @@ const (
 	// CartItemsURL/{product id} and the line removed at …/{product id}/remove;
 	// the cart's rows write those from this prefix (cart_rows.go).
 	CartItemsURL = "/cart/items"
+	// CartFitURL (POST) lowers the cart's short lines to what is in stock.
+	CartFitURL = "/cart/fit"
 )
 
 // OrderURL is the shopper's page of the order with public reference ref.
