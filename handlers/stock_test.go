@@ -80,18 +80,6 @@ func cartRowsOf(m map[string]int) string {
 	return strings.Join(parts, ", ") + " order none"
 }
 
-// stockState fingerprints the stock and its holds, which dbState leaves out.
-func (a *app) stockState(t *testing.T) string {
-	t.Helper()
-	var s string
-	if err := a.pool.QueryRow(context.Background(), `
-		SELECT coalesce((SELECT string_agg(product_id || ':' || on_hand || '/' || held, ',' ORDER BY product_id) FROM stock), '') || ' ' ||
-		       coalesce((SELECT string_agg(order_id || ':' || product_id || ':' || quantity, ',' ORDER BY order_id, product_id) FROM stock_holds), '')`).Scan(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // card returns the catalog card of the product named name.
 func card(d *goquery.Document, name string) *goquery.Selection {
 	return d.Find(".product").FilterFunction(func(_ int, s *goquery.Selection) bool {
