@@ -530,6 +530,12 @@ func TestStockEditsThroughAdminInterleavedWithCheckouts(t *testing.T) {
 				switch r.StatusCode {
 				case http.StatusSeeOther:
 					link = r.Header.Get("Location")
+				case http.StatusServiceUnavailable:
+					// The units changed hands faster than the checkout could read
+					// them (orders.ErrBusy): the page asks to try again.
+					mu.Lock()
+					busy++
+					mu.Unlock()
 				case http.StatusConflict:
 					if last {
 						mu.Lock()

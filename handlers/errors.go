@@ -20,6 +20,7 @@ var errorStatus = []struct {
 	{orders.ErrNotFound, http.StatusNotFound},
 	{orders.ErrConflict, http.StatusConflict},
 	{orders.ErrSoldOut, http.StatusConflict},
+	{orders.ErrBusy, http.StatusServiceUnavailable},
 	{orders.ErrInvalid, http.StatusUnprocessableEntity},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }

@@ -53,10 +53,11 @@ func (p *Payments) Checkout(ctx context.Context, cartID, currency string, c Cust
 // Starts its payment, which holds its units again if they were released. It
 // returns ErrEmptyCart for an empty cart, ErrNotOffered when a line's product has
 // no price in currency, a *ShortageError (ErrSoldOut) naming the short lines when
-// the database refuses to hold them, and ErrInvalid when the cart changed while it
-// was being priced.
+// the database refuses to hold them, ErrBusy when units were refused and freed
+// again five times over, and ErrInvalid when the cart changed while it was being
+// priced.
 func (p *Payments) PlaceOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
-	for range 3 {
+	for range 5 {
 		o, a, err := p.placeOrder(ctx, cartID, currency, c)
 		if !holdRefused(err) {
 			return o, a, err
@@ -70,14 +71,15 @@ func (p *Payments) PlaceOrder(ctx context.Context, cartID, currency string, c Cu
 		}
 		// Released between the refusal and the read: try again.
 	}
-	return nil, nil, fmt.Errorf("checkout of a cart whose stock keeps changing: %w", ErrConflict)
+	return nil, nil, fmt.Errorf("checkout of a cart whose stock keeps changing: %w", ErrBusy)
 }
 
 // placed is the order the checkout's statement made, with its attempt's id.
 type placed struct {
 	Order
-	AttemptID string `db:"attempt_id"`
-	Held      bool   `db:"held"` // whether it held any units
+	AttemptID string  `db:"attempt_id"`
+	Held      bool    `db:"held"`    // whether it held any units
+	GaveUp    []int64 `db:"gave_up"` // the cart's earlier orders whose holds it took over
 }
 
 func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
@@ -110,10 +112,17 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 		}
 
 		// One statement: the order and its items from one snapshot of the prices,
-		// the holds (the stock rows locked in product order, as every writer of
-		// several locks them; the trigger refuses a hold past on_hand and the
-		// statement, and so the whole checkout, fails), the attempt, the events and
-		// the cart's link to the order. No order is made when a line has no price.
+		// the holds, the attempt, the events and the cart's link to the order. No
+		// order is made when a line has no price.
+		//
+		// The holds: the cart's earlier orders that can still be paid give theirs
+		// up (the shopper changed the cart, or its currency, and checks out what it
+		// holds now, so a unit they held is not refused to them), skipping any a
+		// payment is taking or releasing this instant; the change in each product's
+		// held is the new order's units less those given up, applied to the stock
+		// rows locked in product order, as every writer of several locks them. The
+		// trigger refuses a hold that grows past on_hand, and the statement, and so
+		// the whole checkout, fails.
 		rows, err := tx.Query(ctx, `
 			WITH priced AS MATERIALIZED (
 				SELECT p.id, p.name, pp.amount_minor, ci.quantity
@@ -129,15 +138,31 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
 				SELECT o.id, priced.id, priced.name, priced.amount_minor, priced.quantity
 				FROM o, priced
-			), need AS (
-				SELECT s.product_id, priced.quantity, priced.name
-				FROM stock s JOIN priced ON priced.id = s.product_id
-				WHERE EXISTS (SELECT 1 FROM o)
+			), given_up AS (
+				DELETE FROM stock_holds h
+				WHERE (h.order_id, h.product_id) IN (
+					SELECT gh.order_id, gh.product_id
+					FROM stock_holds gh JOIN orders g ON g.id = gh.order_id
+					WHERE g.cart_id = $2 AND g.status <> ALL($9) AND EXISTS (SELECT 1 FROM o)
+					FOR UPDATE OF gh SKIP LOCKED)
+				RETURNING h.order_id, h.product_id, h.quantity
+			), change AS (
+				SELECT product_id, sum(quantity)::integer AS quantity FROM (
+					SELECT priced.id AS product_id, priced.quantity FROM priced WHERE EXISTS (SELECT 1 FROM o)
+					UNION ALL
+					SELECT product_id, -quantity FROM given_up) c
+				GROUP BY product_id
+			), locked AS (
+				SELECT s.product_id, change.quantity
+				FROM stock s JOIN change ON change.product_id = s.product_id
 				ORDER BY s.product_id
 				FOR UPDATE OF s
 			), held AS (
-				UPDATE stock s SET held = s.held + need.quantity, updated_at = now()
-				FROM need WHERE s.product_id = need.product_id
+				UPDATE stock s SET held = s.held + locked.quantity, updated_at = now()
+				FROM locked WHERE s.product_id = locked.product_id AND locked.quantity <> 0
+			), need AS (
+				SELECT priced.id AS product_id, priced.quantity, priced.name
+				FROM priced JOIN locked ON locked.product_id = priced.id
 			), holds AS (
 				INSERT INTO stock_holds (order_id, product_id, quantity, expires_at)
 				SELECT o.id, need.product_id, need.quantity, $8 FROM o, need
@@ -154,11 +179,18 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 				SELECT o.id, NULL, 'stock', 'held', 'checkout',
 				       string_agg(need.quantity || ' × ' || need.name, ', ' ORDER BY need.name)
 				FROM o, need GROUP BY o.id
+				UNION ALL
+				SELECT g.order_id, NULL, 'stock', 'released', 'new order from the same cart',
+				       string_agg(g.quantity || ' × ' || oi.name, ', ' ORDER BY oi.name)
+				FROM given_up g JOIN order_items oi ON oi.order_id = g.order_id AND oi.product_id = g.product_id
+				GROUP BY g.order_id
 			), linked AS (
 				UPDATE carts SET order_id = (SELECT id FROM o) WHERE id = $2 AND EXISTS (SELECT 1 FROM o)
 			)
-			SELECT o.*, a.id::text AS attempt_id, EXISTS (SELECT 1 FROM need) AS held FROM o, a`,
-			randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now))
+			SELECT o.*, a.id::text AS attempt_id, EXISTS (SELECT 1 FROM need) AS held,
+			       ARRAY(SELECT DISTINCT order_id FROM given_up) AS gave_up
+			FROM o, a`,
+			randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now), finalStatuses())
 		if err != nil {
 			return fmt.Errorf("place order: %w", err)
 		}
@@ -177,6 +209,9 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 			Event{OrderID: pl.ID, AttemptID: &pl.AttemptID, Subject: "attempt", ToStatus: string(AttemptCreating), Cause: "checkout"})
 		if pl.Held {
 			noteEvents(tx, Event{OrderID: pl.ID, Subject: "stock", ToStatus: "held", Cause: "checkout"})
+		}
+		for _, id := range pl.GaveUp {
+			noteEvents(tx, Event{OrderID: id, Subject: "stock", ToStatus: "released", Cause: "new order from the same cart"})
 		}
 		return nil
 	})

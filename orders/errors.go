@@ -18,4 +18,8 @@ var (
 	// ErrNotOffered means a product has no price in the currency asked for, so
 	// the shop does not sell it in that currency.
 	ErrNotOffered = errors.New("not sold in this currency")
+	// ErrBusy means the work met contention it gave up waiting out (a product's
+	// last units changing hands faster than a checkout could read them); nothing
+	// was written, and trying again a moment later succeeds.
+	ErrBusy = errors.New("busy; try again")
 )

@@ -80,8 +80,8 @@ func TestStockEditsInterleavedWithCheckouts(t *testing.T) {
 				case progress <- struct{}{}:
 				default: // the merchant has enough signals queued
 				}
-				if errors.Is(err, orders.ErrConflict) {
-					// Held and released under it three times over: the shop
+				if errors.Is(err, orders.ErrBusy) {
+					// Held and released under it five times over: the shop
 					// asks the shopper to try again, and so they do.
 					continue
 				}

@@ -181,3 +181,80 @@ func TestCheckoutHoldsAndReleases(t *testing.T) {
 	}
 	checkHolds(t, db.Pool)
 }
+
+// TestChangedCartTakesOverItsOrdersHolds: a shopper who checks out the last unit,
+// comes back, changes the cart and checks out again is not refused their own
+// unit: the new order takes over the hold of the cart's earlier order, which is
+// recorded as released. If the earlier payment is paid after all, money wins and
+// that order is the oversold one.
+func TestChangedCartTakesOverItsOrdersHolds(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	carts := orders.NewCarts(db.Pool)
+	payments := orders.NewPayments(db.Pool, nil, orders.PaymentsConfig{}, nil)
+	kettle, mug := productID(t, db, "gooseneck-kettle"), productID(t, db, "enamel-mug")
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock (product_id, on_hand) VALUES ($1, 1)`, kettle); err != nil {
+		t.Fatal(err)
+	}
+	customer := orders.Customer{Name: "Ann", Email: "ann@example.com"}
+	cartID := orders.NewCartID()
+	if err := carts.Add(ctx, cartID, kettle, 1, "USD"); err != nil {
+		t.Fatal(err)
+	}
+	first, firstAttempt, err := payments.PlaceOrder(ctx, cartID, "USD", customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := carts.Add(ctx, cartID, mug, 1, "USD"); err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := payments.PlaceOrder(ctx, cartID, "USD", customer)
+	if err != nil {
+		t.Fatalf("checking out the changed cart: %v", err)
+	}
+	if second.ID == first.ID {
+		t.Fatal("the changed cart reused its order")
+	}
+	if on, held := stockOf(t, db.Pool, kettle); on != 1 || held != 1 {
+		t.Errorf("after the second checkout: on hand %d, held %d; want 1, 1", on, held)
+	}
+	var holder int64
+	if err := db.Pool.QueryRow(ctx, `SELECT order_id FROM stock_holds WHERE product_id = $1`, kettle).Scan(&holder); err != nil || holder != second.ID {
+		t.Errorf("the kettle is held by order %d (%v), want the new order %d", holder, err, second.ID)
+	}
+	var released int
+	if err := db.Pool.QueryRow(ctx, `
+		SELECT count(*) FROM order_events WHERE order_id = $1 AND subject = 'stock' AND to_status = 'released'`, first.ID).Scan(&released); err != nil || released != 1 {
+		t.Errorf("the first order has %d released events (%v), want 1", released, err)
+	}
+	checkHolds(t, db.Pool)
+
+	// Someone else's cart cannot take the unit the new order holds.
+	other := orders.NewCartID()
+	if err := carts.Add(ctx, other, mug, 1, "USD"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ($1, $2, 1)`, other, kettle); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := payments.PlaceOrder(ctx, other, "USD", customer); !errors.Is(err, orders.ErrSoldOut) {
+		t.Errorf("another cart's checkout of the held kettle = %v, want ErrSoldOut", err)
+	}
+
+	// The first payment completes anyway: paid, and the oversold one.
+	if _, err := db.Pool.Exec(ctx, `UPDATE payment_attempts SET status = 'open' WHERE id = $1`, firstAttempt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := payments.Apply(ctx, firstAttempt.ID, payment("pay_1", orchestrate.StatusCompleted, first.TotalMinor, "USD"), "webhook", ""); err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	var oversold bool
+	if err := db.Pool.QueryRow(ctx, `SELECT status, oversold FROM orders WHERE id = $1`, first.ID).Scan(&status, &oversold); err != nil {
+		t.Fatal(err)
+	}
+	if status != "paid" || !oversold {
+		t.Errorf("the first order paid late: %s, oversold %v; want paid, oversold", status, oversold)
+	}
+	checkHolds(t, db.Pool)
+}
