@@ -6,8 +6,10 @@
 //	go run ./bench -server postgres://postgres@127.0.0.1:54320/postgres
 //
 // -only B3,B1 (or BENCH_ONLY) runs a subset, whose rows replace theirs in the
-// report (the other rows are kept, and a line says when the subset ran); -quick (or BENCH_QUICK=1) shortens
-// every run for development. scripts/bench.sh finds PostgreSQL and runs it.
+// report (the other rows are kept, and a line says when the subset ran); -quick
+// (or BENCH_QUICK=1) shortens every run for development (a quick subset leaves
+// the report alone).
+// scripts/bench.sh finds PostgreSQL and runs it.
 package main
 
 import (
