@@ -29,6 +29,9 @@ type stats struct {
 	Success  float64 // fraction of responses with a 2xx/3xx status
 	Requests uint64
 	Errors   []string
+	Codes    map[string]int // responses by status code
+	Elapsed  time.Duration  // from the first request sent to the last response
+	LastOK   time.Duration  // from the first request sent to the last 2xx/3xx response
 }
 
 // attack runs tr with pacer for d and returns its metrics. A zero pacer with
@@ -54,6 +57,7 @@ func attack(ctx context.Context, tr vegeta.Targeter, pacer vegeta.Pacer, workers
 	}
 	atk := vegeta.NewAttacker(opts...)
 	var m vegeta.Metrics
+	var first, lastOK time.Time
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -63,6 +67,15 @@ func attack(ctx context.Context, tr vegeta.Targeter, pacer vegeta.Pacer, workers
 		}
 	}()
 	for res := range atk.Attack(tr, pacer, d, "") {
+		if res.Error == vegeta.ErrNoTargets.Error() {
+			continue // a worker that found nothing left to send sent nothing
+		}
+		if first.IsZero() || res.Timestamp.Before(first) {
+			first = res.Timestamp
+		}
+		if end := res.Timestamp.Add(res.Latency); res.Code >= 200 && res.Code < 400 && end.After(lastOK) {
+			lastOK = end
+		}
 		m.Add(res)
 	}
 	close(done)
@@ -70,6 +83,7 @@ func attack(ctx context.Context, tr vegeta.Targeter, pacer vegeta.Pacer, workers
 	return stats{
 		RPS: m.Throughput, P50: m.Latencies.P50, P99: m.Latencies.P99,
 		Success: m.Success, Requests: m.Requests, Errors: m.Errors,
+		Codes: m.StatusCodes, Elapsed: m.Duration + m.Wait, LastOK: lastOK.Sub(first),
 	}
 }
 

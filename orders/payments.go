@@ -368,19 +368,19 @@ func (p *Payments) create(ctx context.Context, o *Order, a *Attempt) (string, er
 		log.Warn("payment create failed; the shopper may retry")
 		return "", fmt.Errorf("%w: %w", ErrPaymentUnavailable, err)
 	}
-	updated, err := p.Apply(ctx, a.ID, pay, "create", "")
+	updated, err := p.applyCreated(ctx, a, pay)
 	if err != nil {
 		return "", err
 	}
-	if updated.Attempt.Status != AttemptOpen {
+	if updated.Status != AttemptOpen {
 		// Already paid, failed or expired by the time we stored it (a webhook won the
 		// race); the caller shows the order instead of a link.
-		return "", fmt.Errorf("payment is %s: %w", updated.Attempt.Status, ErrNotPayable)
+		return "", fmt.Errorf("payment is %s: %w", updated.Status, ErrNotPayable)
 	}
-	if updated.Attempt.SupersededAt != nil {
+	if updated.SupersededAt != nil {
 		return "", fmt.Errorf("attempt %s: %w", a.ID, errSuperseded)
 	}
-	return p.checkLink(&updated.Attempt)
+	return p.checkLink(updated)
 }
 
 // checkLink returns the attempt's payment link if it is on Orchestrate's origin
