@@ -57,16 +57,18 @@ func TestKilledMidCheckoutReleasesTheHold(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.start()
+			// A second shopper puts the mug in their cart while it is still there.
+			second := c.shopper()
+			if resp, err := second.post("/cart/items", url.Values{"product_id": {mug}, "quantity": {"1"}}); err != nil || resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("second shopper's add to cart: %v %v", resp, err)
+			}
 			first := c.shopper()
 			c.proxy.arm(tc.mode)
 			c.checkoutAsync(first)
 			<-c.proxy.held
 
-			// The hold is committed: a second shopper meets a sold-out product.
-			second := c.shopper()
-			if resp, err := second.post("/cart/items", url.Values{"product_id": {mug}, "quantity": {"1"}}); err != nil || resp.StatusCode != http.StatusSeeOther {
-				t.Fatalf("second shopper's add to cart: %v %v", resp, err)
-			}
+			// The hold is committed: the second shopper's checkout meets a
+			// sold-out product.
 			resp, err := second.post("/checkout", url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}})
 			if err != nil || resp.StatusCode != http.StatusConflict {
 				t.Fatalf("checkout of the held last unit = %v %v, want 409 sold out", resp, err)

@@ -1,7 +1,6 @@
 // Checkout: the cart becomes an order, its units are held and its first payment
-// attempt is written, in one transaction of four round trips (begin, the cart's
-// lock, one statement, commit), before Orchestrate is called; then the payment is
-// created. A checkout that meets a product sold out changes nothing and names
+// attempt is written, in one transaction of one round trip (two statements in one
+// batch), before Orchestrate is called; then the payment is created. A checkout that meets a product sold out changes nothing and names
 // what is short.
 
 package orders
@@ -83,47 +82,41 @@ type placed struct {
 }
 
 func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
-	var order *Order
-	var attempt *Attempt
-	reused := false
 	now := p.cfg.Clock.Now()
-	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
-		// Lock the cart so concurrent checkouts of it queue here and the second
-		// finds the order the first created. Every writer of a cart locks its row
-		// first, so the statement below, in a snapshot taken after this lock, sees
-		// the cart's lines as they are.
-		var existing *int64
-		err := tx.QueryRow(ctx, `SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).Scan(&existing)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrEmptyCart
-		}
-		if err != nil {
+	// Two statements sent as one batch: one round trip, run in the one implicit
+	// transaction of a pipeline and committed at its end, or rolled back whole
+	// when either fails.
+	//
+	// The first locks the cart, so concurrent checkouts of it queue there and the
+	// second finds the order the first created. Every writer of a cart locks its
+	// row first, so the second statement, in a snapshot taken after this lock,
+	// sees the cart's lines (and its order) as they are.
+	//
+	// The second makes, in one snapshot of the prices, the order and its items,
+	// the holds, the attempt, the events and the cart's link to the order. No
+	// order is made when a line has no price.
+	//
+	// The holds: the cart's earlier orders that can still be paid give theirs
+	// up (the shopper changed the cart, or its currency, and checks out what it
+	// holds now, so a unit they held is not refused to them), skipping any a
+	// payment is taking or releasing this instant; the change in each product's
+	// held is the new order's units less those given up, applied to the stock
+	// rows locked in product order, as every writer of several locks them. The
+	// trigger refuses a hold that grows past on_hand, and the statement, and so
+	// the whole checkout, fails.
+	//
+	// While the cart is unchanged, it stands for a payable order in currency,
+	// which a checkout reuses: then the statement makes nothing.
+	b := &pgx.Batch{}
+	var existing *int64
+	b.Queue(`SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&existing); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("lock cart: %w", err)
 		}
-		if existing != nil {
-			o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, *existing))
-			if err != nil {
-				return err
-			}
-			if o.Status.Payable() && o.Currency == currency {
-				order, reused = o, true
-				return nil
-			}
-		}
-
-		// One statement: the order and its items from one snapshot of the prices,
-		// the holds, the attempt, the events and the cart's link to the order. No
-		// order is made when a line has no price.
-		//
-		// The holds: the cart's earlier orders that can still be paid give theirs
-		// up (the shopper changed the cart, or its currency, and checks out what it
-		// holds now, so a unit they held is not refused to them), skipping any a
-		// payment is taking or releasing this instant; the change in each product's
-		// held is the new order's units less those given up, applied to the stock
-		// rows locked in product order, as every writer of several locks them. The
-		// trigger refuses a hold that grows past on_hand, and the statement, and so
-		// the whole checkout, fails.
-		rows, err := tx.Query(ctx, `
+		return nil
+	})
+	var pl *placed
+	b.Queue(`
 			WITH priced AS MATERIALIZED (
 				SELECT p.id, p.name, pp.amount_minor, ci.quantity
 				FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
@@ -133,6 +126,8 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
 				SELECT $1, $2, $3, sum(amount_minor * quantity), $4, $5 FROM priced
 				HAVING count(*) > 0 AND count(*) = count(amount_minor)
+				   AND NOT EXISTS (SELECT 1 FROM carts c JOIN orders r ON r.id = c.order_id
+				                   WHERE c.id = $2 AND r.status = ANY($10) AND r.currency = $3)
 				RETURNING `+orderColumns+`
 			), items AS (
 				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
@@ -190,49 +185,59 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 			SELECT o.*, a.id::text AS attempt_id, EXISTS (SELECT 1 FROM need) AS held,
 			       ARRAY(SELECT DISTINCT order_id FROM given_up) AS gave_up
 			FROM o, a`,
-			randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now), finalStatuses())
+		randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now),
+		finalStatuses(), payableStatuses()).Query(func(rows pgx.Rows) error {
+		got, err := pgx.CollectRows(rows, pgx.RowToAddrOfStructByName[placed])
 		if err != nil {
 			return fmt.Errorf("place order: %w", err)
 		}
-		pl, err := pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[placed])
-		if errors.Is(err, pgx.ErrNoRows) {
-			return p.whyNoOrder(ctx, tx, cartID, currency)
-		}
-		if err != nil {
-			return fmt.Errorf("place order: %w", err)
-		}
-		order = &pl.Order
-		attempt = &Attempt{ID: pl.AttemptID, OrderID: pl.ID, Status: AttemptCreating,
-			AmountMinor: pl.TotalMinor, Currency: pl.Currency, CreatedAt: now}
-		noteEvents(tx,
-			Event{OrderID: pl.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"},
-			Event{OrderID: pl.ID, AttemptID: &pl.AttemptID, Subject: "attempt", ToStatus: string(AttemptCreating), Cause: "checkout"})
-		if pl.Held {
-			noteEvents(tx, Event{OrderID: pl.ID, Subject: "stock", ToStatus: "held", Cause: "checkout"})
-		}
-		for _, id := range pl.GaveUp {
-			noteEvents(tx, Event{OrderID: id, Subject: "stock", ToStatus: "released", Cause: "new order from the same cart"})
+		if len(got) == 1 {
+			pl = got[0]
 		}
 		return nil
 	})
-	if err != nil {
+	if err := p.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, err
 	}
-	if reused && (order.CustomerName != c.Name || order.CustomerEmail != c.Email) {
-		// Its own transaction, locking the order only after the cart's is over:
-		// reconciliation locks an order before its cart.
-		order, err = p.changeCustomer(ctx, order.ID, c)
-		return order, nil, err
+
+	if pl == nil {
+		if existing != nil {
+			o, err := scanOrder(p.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, *existing))
+			if err != nil {
+				return nil, nil, err
+			}
+			if o.Status.Payable() && o.Currency == currency {
+				if o.CustomerName != c.Name || o.CustomerEmail != c.Email {
+					// Its own transaction, locking the order only after the cart's
+					// is over: reconciliation locks an order before its cart.
+					o, err = p.changeCustomer(ctx, o.ID, c)
+				}
+				return o, nil, err
+			}
+		}
+		return nil, nil, p.whyNoOrder(ctx, cartID, currency)
 	}
-	return order, attempt, nil
+	events := []Event{
+		{OrderID: pl.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"},
+		{OrderID: pl.ID, AttemptID: &pl.AttemptID, Subject: "attempt", ToStatus: string(AttemptCreating), Cause: "checkout"},
+	}
+	if pl.Held {
+		events = append(events, Event{OrderID: pl.ID, Subject: "stock", ToStatus: "held", Cause: "checkout"})
+	}
+	for _, id := range pl.GaveUp {
+		events = append(events, Event{OrderID: id, Subject: "stock", ToStatus: "released", Cause: "new order from the same cart"})
+	}
+	p.cfg.Metrics.committed(events)
+	return &pl.Order, &Attempt{ID: pl.AttemptID, OrderID: pl.ID, Status: AttemptCreating,
+		AmountMinor: pl.TotalMinor, Currency: pl.Currency, CreatedAt: now}, nil
 }
 
 // whyNoOrder says why the checkout's statement made no order: an empty cart, a
 // line without a price in currency, or (when neither is true now) a cart whose
 // prices changed while it was checked out.
-func (p *Payments) whyNoOrder(ctx context.Context, tx pgx.Tx, cartID, currency string) error {
+func (p *Payments) whyNoOrder(ctx context.Context, cartID, currency string) error {
 	var lines, unpriced int
-	err := tx.QueryRow(ctx, `
+	err := p.pool.QueryRow(ctx, `
 		SELECT count(*), count(*) FILTER (WHERE pp.amount_minor IS NULL)
 		FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
 		LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2

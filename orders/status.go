@@ -80,6 +80,19 @@ func predecessors(to Status) []string {
 	return from
 }
 
+// payableStatuses lists the statuses Payable reports, for SQL that must agree
+// with it.
+func payableStatuses() []string {
+	var payable []string
+	for s := range orderTransitions {
+		if s.Payable() {
+			payable = append(payable, string(s))
+		}
+	}
+	slices.Sort(payable)
+	return payable
+}
+
 // finalStatuses lists the statuses Final reports, for SQL that must agree with it.
 func finalStatuses() []string {
 	var final []string

@@ -33,13 +33,6 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, m *Metrics, fn func(pgx.Tx) e
 	return err
 }
 
-// noteEvents counts, once tx commits, events its statements wrote themselves.
-func noteEvents(tx pgx.Tx, events ...Event) {
-	if etx, ok := tx.(*eventTx); ok {
-		etx.events = append(etx.events, events...)
-	}
-}
-
 // recordEvent writes one applied transition; call it in the transaction that made
 // the change. Empty strings are stored as NULL.
 func recordEvent(ctx context.Context, tx pgx.Tx, e Event) error {
