@@ -139,24 +139,42 @@ func dropScript(stmts []capturedSQL, cartID, ref string, orderID int64, attemptI
 	var b strings.Builder
 	b.WriteString("\\set r random(1, 9000000000000000000)\n")
 	unique := "lpad(CAST(:r AS text), 19, '0') || '-' || CAST(:client_id AS text)"
+	refExpr := "('pgbench-drop-ref-' || " + unique + ")"
+	// The order's and the attempt's ids come back with \gset, except from a
+	// statement in a pipeline (the checkout's batch), where pgbench cannot read
+	// results: then later statements find them by the order's reference.
+	inPipeline, gset := false, true
+	cart := "('pgbench-drop-cart-' || lpad(CAST(:client_id AS text), 14, '0'))"
+	// The client's cart stands for the order it made last time, which the
+	// checkout would reuse: each transaction detaches it first, as changing a
+	// cart does, so every one makes a new order (outside the hot row's lock).
+	b.WriteString("UPDATE carts SET order_id = NULL WHERE id = " + cart + ";\n")
 	for _, st := range stmts {
 		sql := strings.TrimSpace(st.SQL)
 		switch strings.ToLower(sql) {
 		case "begin", "commit":
 			b.WriteString(strings.ToUpper(sql) + ";\n")
 			continue
+		case pipelineStart, pipelineEnd:
+			inPipeline = sql == pipelineStart
+			b.WriteString(sql + "\n")
+			continue
 		}
 		for i := len(st.Args); i >= 1; i-- {
 			var lit string
 			switch v := st.Args[i-1]; {
 			case v == cartID:
-				lit = "('pgbench-drop-cart-' || lpad(CAST(:client_id AS text), 14, '0'))"
+				lit = cart
 			case v == ref:
-				lit = "('pgbench-drop-ref-' || " + unique + ")"
-			case v == orderID:
+				lit = refExpr
+			case v == orderID && gset:
 				lit = "CAST(:id AS bigint)"
-			case v == attemptID:
+			case v == orderID:
+				lit = "(SELECT id FROM orders WHERE public_ref = " + refExpr + ")"
+			case v == attemptID && gset:
 				lit = "CAST(:attempt_id AS uuid)"
+			case v == attemptID:
+				lit = "(SELECT a.id FROM payment_attempts a JOIN orders o ON o.id = a.order_id WHERE o.public_ref = " + refExpr + ")"
 			case v == paymentID:
 				lit = "('pay_pgbdrop_' || " + unique + ")"
 			default:
@@ -168,9 +186,13 @@ func dropScript(stmts []capturedSQL, cartID, ref string, orderID int64, attemptI
 			sql = strings.ReplaceAll(sql, "$"+strconv.Itoa(i), lit)
 		}
 		b.WriteString(sql)
-		if strings.Contains(sql, "AS attempt_id") {
+		switch {
+		case strings.Contains(sql, "AS attempt_id") && inPipeline:
+			gset = false
+			b.WriteString(";\n")
+		case strings.Contains(sql, "AS attempt_id"):
 			b.WriteString("\n\\gset\n") // the order's id and its attempt's, for the statements after
-		} else {
+		default:
 			b.WriteString(";\n")
 		}
 	}

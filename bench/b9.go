@@ -129,6 +129,34 @@ func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tr
 
 func (r *sqlRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// A batch is recorded as its statements between the markers pipelineStart and
+// pipelineEnd: one round trip, one implicit transaction.
+const (
+	pipelineStart = `\startpipeline`
+	pipelineEnd   = `\endpipeline`
+)
+
+func (r *sqlRecorder) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.note(capturedSQL{SQL: pipelineStart})
+	return ctx
+}
+
+func (r *sqlRecorder) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	r.note(capturedSQL{d.SQL, d.Args})
+}
+
+func (r *sqlRecorder) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {
+	r.note(capturedSQL{SQL: pipelineEnd})
+}
+
+func (r *sqlRecorder) note(c capturedSQL) {
+	if r.on.Load() {
+		r.mu.Lock()
+		r.stmts = append(r.stmts, c)
+		r.mu.Unlock()
+	}
+}
+
 // record runs fn with the recorder on and returns the statements it ran.
 func (r *sqlRecorder) record(fn func() error) ([]capturedSQL, error) {
 	r.mu.Lock()
