@@ -161,8 +161,13 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 		if o.Status != StatusPaid {
 			return nil
 		}
-		// The units leave stock in the transaction that marks the order paid.
+		// The units leave stock, and the effects of the payment (the receipt, the
+		// merchant's webhook) are queued, in the transaction that marks the
+		// order paid.
 		if err := takeStock(ctx, tx, o, Event{AttemptID: &a.ID, Cause: cause, SourceID: ptr(sourceID)}); err != nil {
+			return err
+		}
+		if err := p.enqueueEffects(ctx, tx, o.ID, ChangePaid, ""); err != nil {
 			return err
 		}
 		// What the order bought leaves the shopper's cart, however they changed it

@@ -79,6 +79,10 @@ type Payments struct {
 	// starts collapses concurrent starts for one order inside this process; the
 	// partial unique index does the same across processes.
 	starts singleflight.Group
+	// effects are the side effects of orders' changes, their jobs inserted with
+	// jobs (effects.go).
+	effects []Effect
+	jobs    jobInserter
 }
 
 // NewPayments returns a Payments. logger may be nil.

@@ -152,6 +152,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Payments.SetJobs(a.Jobs)
 	a.Inbox = orders.NewInbox(a.Pool, a.Jobs)
 
 	// Admin sessions and the shop's flashes live in PostgreSQL (table sessions),
