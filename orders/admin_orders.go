@@ -32,7 +32,7 @@ const (
 var Currencies = []string{"USD", "EUR", "GBP", "CAD"}
 
 // Statuses lists every order status, in the order the admin shows them.
-var Statuses = []Status{StatusAwaitingPayment, StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview}
+var Statuses = []Status{StatusAwaitingPayment, StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview, StatusCancelled}
 
 // Filter selects orders for the admin's list, totals and export. The zero Filter
 // selects every order.

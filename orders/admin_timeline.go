@@ -26,6 +26,8 @@ type TimelineEntry struct {
 	At    time.Time
 	Kind  string // TimelineEvent, TimelineWebhook or TimelineConfirmation
 	Title string
+	// Actor is who did it: ActorSystem or the admin's username (events only).
+	Actor string
 	// Detail says more: an event's cause and detail, a delivery's result or error.
 	Detail    string
 	PaymentID string
@@ -86,7 +88,7 @@ func (s *Orders) Timeline(ctx context.Context, orderID int64) ([]TimelineEntry, 
 		if e.Detail != "" {
 			detail += " — " + e.Detail
 		}
-		entry := TimelineEntry{At: e.CreatedAt, Kind: TimelineEvent, Title: title, Detail: detail}
+		entry := TimelineEntry{At: e.CreatedAt, Kind: TimelineEvent, Title: title, Detail: detail, Actor: e.Actor}
 		if e.AttemptID != nil {
 			entry.PaymentID = paymentOf[*e.AttemptID]
 		}
@@ -117,6 +119,17 @@ func eventTitle(e Event) string {
 			return "Stock taken: the paid units left stock"
 		}
 		return "Stock " + e.ToStatus
+	case "fulfilment":
+		return "Marked shipped"
+	case "refund":
+		return "Refund recorded (made outside the app)"
+	case "note":
+		return "Note"
+	case "mail":
+		if e.ToStatus == "receipt_resent" {
+			return "Receipt sent again"
+		}
+		return "Mail " + e.ToStatus
 	case "flag":
 		if e.ToStatus == "oversold" {
 			return "Oversold: paid after its units were sold to someone else"

@@ -155,11 +155,20 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 			return fmt.Errorf("apply attempt: %w", err)
 		}
 		a.Applied = true
+		wasCancelled := o.Status == StatusCancelled
 		if err := transitionOrder(ctx, tx, o, StatusPaid, ev); err != nil {
 			return err
 		}
 		if o.Status != StatusPaid {
 			return nil
+		}
+		if wasCancelled {
+			// Money wins over the merchant's cancel; what it is owed back is said
+			// by the flag, recorded in the same transaction.
+			ev.Detail = "paid after the merchant cancelled the order: refund it"
+			if err := flagRefund(ctx, tx, o, ev); err != nil {
+				return err
+			}
 		}
 		// The units leave stock, and the effects of the payment (the receipt, the
 		// merchant's webhook) are queued, in the transaction that marks the

@@ -77,17 +77,23 @@ type Attempt struct {
 
 // Event is one applied transition in an order's history.
 type Event struct {
-	ID         int64     `db:"id"`
-	OrderID    int64     `db:"order_id"`
-	AttemptID  *string   `db:"attempt_id"`
-	Subject    string    `db:"subject"`
-	FromStatus *string   `db:"from_status"`
-	ToStatus   string    `db:"to_status"`
-	Cause      string    `db:"cause"`
-	SourceID   *string   `db:"source_id"`
-	Detail     string    `db:"detail"`
-	CreatedAt  time.Time `db:"created_at"`
+	ID         int64   `db:"id"`
+	OrderID    int64   `db:"order_id"`
+	AttemptID  *string `db:"attempt_id"`
+	Subject    string  `db:"subject"`
+	FromStatus *string `db:"from_status"`
+	ToStatus   string  `db:"to_status"`
+	Cause      string  `db:"cause"`
+	SourceID   *string `db:"source_id"`
+	Detail     string  `db:"detail"`
+	// Actor is who did it: "" or ActorSystem for the app, the admin's username
+	// for the merchant.
+	Actor     string    `db:"actor"`
+	CreatedAt time.Time `db:"created_at"`
 }
+
+// ActorSystem is the actor of the app's own changes.
+const ActorSystem = "system"
 
 // Customer is who pays for an order.
 type Customer struct {
@@ -184,7 +190,7 @@ func (s *Orders) Attempts(ctx context.Context, orderID int64) ([]Attempt, error)
 // Events returns an order's history, oldest first.
 func (s *Orders) Events(ctx context.Context, orderID int64) ([]Event, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, order_id, attempt_id::text, subject, from_status, to_status, cause, source_id, detail, created_at
+		SELECT id, order_id, attempt_id::text, subject, from_status, to_status, cause, source_id, detail, actor, created_at
 		FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)

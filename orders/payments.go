@@ -83,6 +83,8 @@ type Payments struct {
 	// jobs (effects.go).
 	effects []Effect
 	jobs    jobInserter
+	// resendReceipt queues a receipt again at the merchant's request (actions.go).
+	resendReceipt ReceiptResender
 }
 
 // NewPayments returns a Payments. logger may be nil.

@@ -24,15 +24,20 @@ const (
 	// StatusNeedsReview: money arrived that does not match the order (amount or
 	// currency); a person must look.
 	StatusNeedsReview Status = "needs_review"
+	// StatusCancelled: the merchant cancelled it before it was paid; no payment
+	// can start. A payment already open that completes anyway still pays it.
+	StatusCancelled Status = "cancelled"
 )
 
 // orderTransitions lists, for each status, the statuses it may move to. Paid is
-// final: nothing leaves it. Money received wins: a failed or expired order that
-// Orchestrate later reports completed becomes paid.
+// final: nothing leaves it. Money received wins: a failed, expired or cancelled
+// order that Orchestrate later reports completed becomes paid (a cancelled one is
+// then flagged for refund).
 var orderTransitions = map[Status][]Status{
-	StatusAwaitingPayment: {StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview},
-	StatusFailed:          {StatusAwaitingPayment, StatusPaid, StatusNeedsReview},
-	StatusExpired:         {StatusAwaitingPayment, StatusPaid, StatusNeedsReview},
+	StatusAwaitingPayment: {StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview, StatusCancelled},
+	StatusFailed:          {StatusAwaitingPayment, StatusPaid, StatusNeedsReview, StatusCancelled},
+	StatusExpired:         {StatusAwaitingPayment, StatusPaid, StatusNeedsReview, StatusCancelled},
+	StatusCancelled:       {StatusPaid, StatusNeedsReview},
 	StatusNeedsReview:     {},
 	StatusPaid:            {},
 }
@@ -63,6 +68,8 @@ func (s Status) Label() string {
 		return "Payment expired"
 	case StatusNeedsReview:
 		return "Needs review"
+	case StatusCancelled:
+		return "Cancelled"
 	}
 	return string(s)
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func TestOrderTransitions(t *testing.T) {
-	all := []Status{StatusAwaitingPayment, StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview}
+	all := []Status{StatusAwaitingPayment, StatusPaid, StatusFailed, StatusExpired, StatusNeedsReview, StatusCancelled}
 	allowed := map[[2]Status]bool{
 		{StatusAwaitingPayment, StatusPaid}:        true,
 		{StatusAwaitingPayment, StatusFailed}:      true,
@@ -19,6 +19,11 @@ func TestOrderTransitions(t *testing.T) {
 		{StatusExpired, StatusAwaitingPayment}:     true,
 		{StatusExpired, StatusPaid}:                true,
 		{StatusExpired, StatusNeedsReview}:         true,
+		{StatusAwaitingPayment, StatusCancelled}:   true, // the merchant cancels
+		{StatusFailed, StatusCancelled}:            true,
+		{StatusExpired, StatusCancelled}:           true,
+		{StatusCancelled, StatusPaid}:              true, // money wins, flagged for refund
+		{StatusCancelled, StatusNeedsReview}:       true,
 	}
 	for _, from := range all {
 		for _, to := range all {
@@ -39,7 +44,7 @@ func TestPredecessors(t *testing.T) {
 		to   Status
 		want []string
 	}{
-		{StatusPaid, []string{"awaiting_payment", "expired", "failed"}},
+		{StatusPaid, []string{"awaiting_payment", "cancelled", "expired", "failed"}},
 		{StatusAwaitingPayment, []string{"expired", "failed"}},
 		{StatusFailed, []string{"awaiting_payment"}},
 	}

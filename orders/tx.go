@@ -34,15 +34,15 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, m *Metrics, fn func(pgx.Tx) e
 }
 
 // recordEvent writes one applied transition; call it in the transaction that made
-// the change. Empty strings are stored as NULL.
+// the change. Empty strings are stored as NULL, and an empty Actor as ActorSystem.
 func recordEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	if etx, ok := tx.(*eventTx); ok {
 		etx.events = append(etx.events, e)
 	}
 	_, err := tx.Exec(ctx, `
-		INSERT INTO order_events (order_id, attempt_id, subject, from_status, to_status, cause, source_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		e.OrderID, e.AttemptID, e.Subject, e.FromStatus, e.ToStatus, e.Cause, e.SourceID, e.Detail)
+		INSERT INTO order_events (order_id, attempt_id, subject, from_status, to_status, cause, source_id, detail, actor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce(nullif($9, ''), 'system'))`,
+		e.OrderID, e.AttemptID, e.Subject, e.FromStatus, e.ToStatus, e.Cause, e.SourceID, e.Detail, e.Actor)
 	if err != nil {
 		return fmt.Errorf("record event: %w", err)
 	}

@@ -140,6 +140,7 @@ type AdminTimelineEntry struct {
 	At        string
 	Kind      string // event, webhook or confirmation
 	Title     string
+	Actor     string // who did it, for the merchant's actions ("" for the app's)
 	Detail    string
 	PaymentID string
 	Payload   string // a webhook's raw body, shown as text
@@ -166,6 +167,7 @@ type AdminOrderPage struct {
 	SyncURL      string
 	CSRFToken    string
 	Short        []string // each line an oversold order is short ("1 × Enamel camp mug")
+	Actions      AdminOrderActions
 }
 
 // AdminDelivery is one row of the webhook inbox.
