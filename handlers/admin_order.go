@@ -19,6 +19,8 @@ type orderReader interface {
 	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
 	Attempts(ctx context.Context, orderID int64) ([]orders.Attempt, error)
 	Timeline(ctx context.Context, orderID int64) ([]orders.TimelineEntry, error)
+	Shipments(ctx context.Context, orderID int64) ([]orders.Shipment, error)
+	Refunds(ctx context.Context, orderID int64) ([]orders.Refund, error)
 }
 
 // paymentConfirmer confirms one attempt's payment with Orchestrate now.
@@ -37,32 +39,46 @@ func orderID(c echo.Context) (int64, error) {
 }
 
 // adminOrder handles GET /admin/orders/:id: the order, its items, every payment
-// attempt and one timeline of what happened to it.
+// attempt, the merchant's actions and one timeline of what happened to it.
 func (h *handler) adminOrder(c echo.Context) error {
-	ctx := c.Request().Context()
 	id, err := orderID(c)
 	if err != nil {
 		return err
 	}
-	o, err := h.deps.Orders.ByID(ctx, id)
+	page, err := h.adminOrderPage(c, id)
 	if err != nil {
 		return err
+	}
+	page.Flash = h.popFlash(c)
+	return render(c, http.StatusOK, views.AdminOrder(*page))
+}
+
+// adminOrderPage reads everything the admin's page of order id shows.
+func (h *handler) adminOrderPage(c echo.Context, id int64) (*views.AdminOrderPage, error) {
+	ctx := c.Request().Context()
+	o, err := h.deps.Orders.ByID(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	items, err := h.deps.Orders.Items(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	attempts, err := h.deps.Orders.Attempts(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	timeline, err := h.deps.Orders.Timeline(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	actions, err := h.orderActions(c, o)
+	if err != nil {
+		return nil, err
 	}
 	page := views.AdminOrderPage{
 		Layout:       h.adminLayout(c, "Order "+o.Number),
-		Flash:        h.popFlash(c),
+		Actions:      actions,
 		Number:       o.Number,
 		PublicURL:    views.OrderURL(o.PublicRef),
 		Status:       string(o.Status),
@@ -78,7 +94,7 @@ func (h *handler) adminOrder(c echo.Context) error {
 		Items:        orderItemRows(items, o.Currency),
 	}
 	for _, it := range items {
-		if it.Short > 0 {
+		if it.Short > 0 && o.Oversold {
 			page.Short = append(page.Short, strconv.Itoa(it.Short)+" × "+it.Name)
 		}
 	}
@@ -101,13 +117,13 @@ func (h *handler) adminOrder(c echo.Context) error {
 	}
 	for _, e := range timeline {
 		entry := views.AdminTimelineEntry{At: h.adminTime(e.At), Kind: e.Kind, Title: e.Title, Detail: e.Detail,
-			PaymentID: e.PaymentID, Payload: e.Payload}
+			PaymentID: e.PaymentID, Payload: e.Payload, Actor: e.Actor}
 		if e.WebhookID != 0 {
 			entry.WebhookID = strconv.FormatInt(e.WebhookID, 10)
 		}
 		page.Timeline = append(page.Timeline, entry)
 	}
-	return render(c, http.StatusOK, views.AdminOrder(page))
+	return &page, nil
 }
 
 // syncOrder handles POST /admin/orders/:id/sync: it reads every attempt's payment

@@ -74,6 +74,7 @@ type Payments interface {
 	paymentStarter   // checkout.go
 	paymentChecker   // order.go
 	paymentConfirmer // admin_order.go
+	orderActor       // admin_order_actions.go
 }
 
 // Inbox keeps Orchestrate's webhook deliveries and processes them.

@@ -77,6 +77,8 @@ type appOptions struct {
 	location *time.Location
 	// config changes the configuration further (production, a password).
 	config func(*checkout.Config)
+	// payments wires more into the payments before the app serves (effects).
+	payments func(*orders.Payments)
 }
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
@@ -195,6 +197,9 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 	built, err := checkout.New(context.Background(), testConfig(t, sb.srv.URL, opts), options...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts.payments != nil {
+		opts.payments(built.Payments)
 	}
 	stop := built.Start(context.Background())
 	t.Cleanup(func() {

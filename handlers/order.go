@@ -17,6 +17,7 @@ import (
 type shopOrderReader interface {
 	ByRef(ctx context.Context, ref string) (*orders.Order, error)
 	Items(ctx context.Context, orderID int64) ([]orders.OrderItem, error)
+	Shipments(ctx context.Context, orderID int64) ([]orders.Shipment, error)
 }
 
 // paymentChecker asks Orchestrate where an order's payment stands, at most once
@@ -73,6 +74,10 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		shipments, err := h.deps.Orders.Shipments(c.Request().Context(), order.ID)
+		if err != nil {
+			return err
+		}
 		layout, err := h.shopLayout(c, "Order "+order.Number)
 		if err != nil {
 			return err
@@ -88,6 +93,10 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 			Return:   kind,
 			Status:   h.orderStatus(c, order, kind),
 			Items:    orderItemRows(items, order.Currency),
+		}
+		for _, s := range shipments {
+			page.Shipments = append(page.Shipments, views.OrderShipment{Carrier: s.Carrier, Tracking: s.Tracking,
+				Shipped: s.ShippedAt.In(h.cfg.Location).Format("2 January 2006")})
 		}
 		return render(c, http.StatusOK, views.Order(page))
 	}
@@ -146,6 +155,9 @@ func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) view
 	case orders.StatusNeedsReview:
 		s.Tone, s.Heading = "warn", "We are checking your payment."
 		s.Message = "Your payment did not match the order exactly. We will contact you; there is nothing you need to do."
+	case orders.StatusCancelled:
+		s.Tone, s.Heading = "bad", "This order was cancelled."
+		s.Message = "The shop cancelled this order before it was paid, so it can no longer be paid. Nothing was charged."
 	case orders.StatusFailed:
 		s.Tone, s.Heading, s.PayAction = "bad", "Your payment did not go through.", "Pay again"
 		s.Message = "Nothing was charged. You can try again with the same or another card."

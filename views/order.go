@@ -13,6 +13,7 @@ type OrderPage struct {
 	Return    string // "", "success" or "cancel": which page the shopper is on
 	Status    OrderStatus
 	CSRFToken string
+	Shipments []OrderShipment // what left, oldest first
 }
 
 // OrderItem is one line of an order.
