@@ -20,11 +20,12 @@ type orderExporter interface {
 // csvHeader names the export's columns. Times are ISO 8601 in the store's time
 // zone, with its offset; amounts are decimal major units, in the currency of the
 // currency column. short names what an oversold order is short ("1 × Enamel
-// camp mug"), empty for any other order.
+// camp mug"), empty for any other order. fulfilment is to_ship (paid, not shipped),
+// shipped, or empty; shipped_at is when the first shipment left.
 var csvHeader = []string{
 	"order_number", "created_at", "status", "refund_needed", "currency", "total",
 	"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id",
-	"oversold", "short",
+	"oversold", "short", "fulfilment", "shipped_at",
 }
 
 // csvFlushEvery is how many rows are buffered before they are sent on.
@@ -74,6 +75,11 @@ func (h *handler) exportOrders(c echo.Context) error {
 		record[10] = r.PaymentID
 		record[11] = strconv.FormatBool(r.Oversold)
 		record[12] = r.Short
+		record[13] = r.Fulfilment()
+		record[14] = ""
+		if r.ShippedAt != nil {
+			record[14] = r.ShippedAt.In(h.cfg.Location).Format(time.RFC3339)
+		}
 		for i := range record {
 			record[i] = neutraliseFormula(record[i])
 		}

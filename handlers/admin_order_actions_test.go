@@ -2,13 +2,16 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
@@ -515,4 +518,84 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestAdminFulfilmentList: the merchant's to-do list. The orders list and its
+// CSV show each order's fulfilment and filter on it (to ship: paid and not
+// shipped; shipped), and the overview counts the paid orders waiting to ship,
+// linking to that filter. An unknown filter value is a 400.
+func TestAdminFulfilmentList(t *testing.T) {
+	a, _ := newActionsApp(t)
+	shipped := a.paidOrder(t)
+	waiting := a.paidOrder(t)
+	unpaid := a.checkoutOne(t)
+	admin := a.newAdmin(t)
+	if p := admin.post("/admin/orders/"+a.orderIDByRef(t, shipped.ref)+"/ship", confirmedForm("carrier", "DHL")); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ship = %d", p.StatusCode)
+	}
+	number := func(ref string) string {
+		var n string
+		if err := a.pool.QueryRow(context.Background(), `SELECT number FROM orders WHERE public_ref = $1`, ref).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	overview := admin.get("/admin")
+	var toShip *goquery.Selection
+	overview.doc.Find("#attention a").Each(func(_ int, s *goquery.Selection) {
+		if strings.TrimSpace(s.Find(".label").Text()) == "Paid, waiting to ship" {
+			toShip = s
+		}
+	})
+	if toShip == nil {
+		t.Fatalf("the overview does not count the orders waiting to ship:\n%s", overview.doc.Find("#attention").Text())
+	}
+	if got := strings.TrimSpace(toShip.Find(".value").Text()); got != "1" {
+		t.Errorf("waiting to ship = %s, want 1", got)
+	}
+	link := toShip.AttrOr("href", "")
+	if link != "/admin/orders?fulfilment=to_ship" {
+		t.Errorf("the overview links to %q", link)
+	}
+
+	rows := func(p *page) string {
+		var got []string
+		p.doc.Find("#orders tbody tr").Each(func(_ int, s *goquery.Selection) {
+			got = append(got, s.AttrOr("data-number", "")+" "+s.Find("td.fulfilment").AttrOr("data-fulfilment", ""))
+		})
+		return strings.Join(got, ",")
+	}
+	if got, want := rows(admin.get(link)), number(waiting.ref)+" to_ship"; got != want {
+		t.Errorf("to ship lists %v, want %v", got, want)
+	}
+	if got, want := rows(admin.get("/admin/orders?fulfilment=shipped")), number(shipped.ref)+" shipped"; got != want {
+		t.Errorf("shipped lists %v, want %v", got, want)
+	}
+	if p := admin.get("/admin/orders?fulfilment=%3Cx%3E"); p.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown fulfilment filter = %d, want 400", p.StatusCode)
+	}
+
+	p := admin.get("/admin/orders.csv")
+	records, err := csv.NewReader(strings.NewReader(p.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(records[0], "fulfilment")
+	if col < 0 || col+1 >= len(records[0]) || records[0][col+1] != "shipped_at" {
+		t.Fatalf("CSV header %v has no fulfilment and shipped_at", records[0])
+	}
+	byNumber := map[string][]string{}
+	for _, r := range records[1:] {
+		byNumber[r[0]] = r
+	}
+	for ref, want := range map[string]string{shipped.ref: "shipped", waiting.ref: "to_ship", unpaid.ref: ""} {
+		r := byNumber[number(ref)]
+		if r == nil || r[col] != want || (want == "shipped") != (r[col+1] != "") {
+			t.Errorf("CSV row of %s = %v, want fulfilment %q", number(ref), r, want)
+		}
+	}
+	if p := admin.get("/admin/orders.csv?fulfilment=to_ship"); strings.Count(p.body, "\n") != 2 || !strings.Contains(p.body, number(waiting.ref)) {
+		t.Errorf("the to-ship CSV is not the header and the waiting order:\n%s", p.body)
+	}
 }

@@ -36,19 +36,20 @@ type listQuery struct {
 // store's time zone. Unknown values are a 400 with a message saying which.
 func (h *handler) parseListQuery(c echo.Context) (listQuery, error) {
 	q := listQuery{raw: views.AdminOrdersFilter{
-		Status:    c.QueryParam("status"),
-		Currency:  c.QueryParam("currency"),
-		From:      c.QueryParam("from"),
-		To:        c.QueryParam("to"),
-		PaidSince: c.QueryParam("paid_since"),
-		Flag:      c.QueryParam("flag"),
-		Query:     strings.TrimSpace(c.QueryParam("q")),
+		Status:     c.QueryParam("status"),
+		Currency:   c.QueryParam("currency"),
+		From:       c.QueryParam("from"),
+		To:         c.QueryParam("to"),
+		PaidSince:  c.QueryParam("paid_since"),
+		Flag:       c.QueryParam("flag"),
+		Fulfilment: c.QueryParam("fulfilment"),
+		Query:      strings.TrimSpace(c.QueryParam("q")),
 	}}
 	if len(q.raw.Query) > 200 {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "The search is too long.")
 	}
 	q.filter = orders.Filter{Status: orders.Status(q.raw.Status), Currency: q.raw.Currency, Flag: q.raw.Flag, Query: q.raw.Query,
-		Now: h.cfg.Clock.Now()}
+		Fulfilment: q.raw.Fulfilment, Now: h.cfg.Clock.Now()}
 	dates := []struct {
 		name, value string
 		into        *time.Time
@@ -88,7 +89,7 @@ func (q listQuery) values() url.Values {
 	v := url.Values{}
 	for _, kv := range [][2]string{
 		{"status", q.raw.Status}, {"currency", q.raw.Currency}, {"from", q.raw.From}, {"to", q.raw.To},
-		{"paid_since", q.raw.PaidSince}, {"flag", q.raw.Flag}, {"q", q.raw.Query},
+		{"paid_since", q.raw.PaidSince}, {"flag", q.raw.Flag}, {"fulfilment", q.raw.Fulfilment}, {"q", q.raw.Query},
 	} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
@@ -158,8 +159,14 @@ func (h *handler) adminOrders(c echo.Context) error {
 		{Value: orders.FlagStuck, Label: "Stuck payment", Selected: q.raw.Flag == orders.FlagStuck},
 		{Value: orders.FlagOversold, Label: "Oversold", Selected: q.raw.Flag == orders.FlagOversold},
 	}
+	page.Fulfilments = []views.Option{
+		{Value: "", Label: "Shipped or not"},
+		{Value: orders.FulfilmentToShip, Label: "To ship (paid, not shipped)", Selected: q.raw.Fulfilment == orders.FulfilmentToShip},
+		{Value: orders.FulfilmentShipped, Label: "Shipped", Selected: q.raw.Fulfilment == orders.FulfilmentShipped},
+	}
 	for _, o := range list.Orders {
 		page.Orders = append(page.Orders, views.AdminOrderRow{
+			Fulfilment:   o.Fulfilment(),
 			URL:          views.AdminOrderURL(o.ID),
 			Number:       o.Number,
 			Created:      h.adminTime(o.CreatedAt),

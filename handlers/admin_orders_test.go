@@ -558,7 +558,8 @@ func TestAdminOrdersCSV(t *testing.T) {
 		t.Fatalf("the export is not valid CSV: %v", err)
 	}
 	header := []string{"order_number", "created_at", "status", "refund_needed", "currency", "total",
-		"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id", "oversold", "short"}
+		"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id", "oversold", "short",
+		"fulfilment", "shipped_at"}
 	if diff := cmp.Diff(header, records[0]); diff != "" {
 		t.Fatalf("header (-want +got):\n%s", diff)
 	}

@@ -50,6 +50,7 @@ func (h *handler) adminOverview(c echo.Context) error {
 			Count: sc.Count, Link: views.AdminOrdersURL(url.Values{"status": {string(sc.Status)}})})
 	}
 	page.Attention = []views.AdminCount{
+		{Label: "Paid, waiting to ship", Status: "to_ship", Count: ov.ToShip, Link: views.AdminOrdersURL(url.Values{"fulfilment": {orders.FulfilmentToShip}})},
 		{Label: "Refund needed", Status: "refund_needed", Count: ov.RefundNeeded, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagRefundNeeded}})},
 		{Label: "Oversold", Status: "oversold", Count: ov.Oversold, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagOversold}})},
 		{Label: "Payments open past expiry", Status: "expired", Count: ov.StuckOpen, Link: views.AdminOrdersURL(url.Values{"flag": {orders.FlagStuck}})},

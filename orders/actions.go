@@ -109,6 +109,18 @@ func CleanNote(s string) (string, error) {
 	return s, nil
 }
 
+// Fulfilment says where the order's goods stand: FulfilmentShipped once a
+// shipment left, FulfilmentToShip while it is paid and none has, "" otherwise.
+func (o *Order) Fulfilment() string {
+	switch {
+	case o.ShippedAt != nil:
+		return FulfilmentShipped
+	case o.Status == StatusPaid:
+		return FulfilmentToShip
+	}
+	return ""
+}
+
 // lockOrder reads the order for update: every writer of an order locks it first.
 func lockOrder(ctx context.Context, tx pgx.Tx, orderID int64) (*Order, error) {
 	return scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, orderID))

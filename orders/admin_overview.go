@@ -25,6 +25,7 @@ type Overview struct {
 	Today, Week           []CurrencyTotal
 	ByStatus              []StatusCount // every status, zero counts included
 	RefundNeeded          int64
+	ToShip                int64 // paid orders waiting to ship
 	StuckOpen             int64 // attempts still open after their expiry
 	StuckUnknown          int64 // attempts whose create outcome is unknown
 	// Oversold counts the orders paid short; OversoldLatest is the newest of
@@ -82,9 +83,10 @@ func (s *Orders) Overview(ctx context.Context, now time.Time) (*Overview, error)
 	err = s.pool.QueryRow(ctx, `
 		SELECT (SELECT count(*) FROM orders WHERE refund_needed),
 		       (SELECT count(*) FROM orders WHERE oversold),
+		       (SELECT count(*) FROM orders WHERE status = 'paid' AND shipped_at IS NULL),
 		       (SELECT count(*) FROM payment_attempts WHERE status = 'open' AND expires_at < $1),
 		       (SELECT count(*) FROM payment_attempts WHERE status = 'unknown')`, now).
-		Scan(&ov.RefundNeeded, &ov.Oversold, &ov.StuckOpen, &ov.StuckUnknown)
+		Scan(&ov.RefundNeeded, &ov.Oversold, &ov.ToShip, &ov.StuckOpen, &ov.StuckUnknown)
 	if err != nil {
 		return nil, fmt.Errorf("stuck attempts: %w", err)
 	}

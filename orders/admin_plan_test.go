@@ -42,6 +42,10 @@ func TestListOrdersPlansUseIndexes(t *testing.T) {
 	if _, err := db.Pool.Exec(ctx, `UPDATE orders SET oversold = true WHERE status = 'paid' AND id % 97 = 0`); err != nil {
 		t.Fatal(err)
 	}
+	// Most paid orders shipped (the seed ships none), as in a shop that keeps up.
+	if _, err := db.Pool.Exec(ctx, `UPDATE orders SET shipped_at = paid_at + interval '1 day' WHERE status = 'paid' AND id % 10 <> 0`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +85,9 @@ func TestListOrdersPlansUseIndexes(t *testing.T) {
 		{"oversold", Filter{Flag: FlagOversold}, PageRequest{}},
 		{"oversold, deep", Filter{Flag: FlagOversold}, PageRequest{After: &deep}},
 		{"stuck", Filter{Flag: FlagStuck, Now: time.Now()}, PageRequest{}},
+		{"to ship", Filter{Fulfilment: FulfilmentToShip}, PageRequest{}},
+		{"to ship, deep", Filter{Fulfilment: FulfilmentToShip}, PageRequest{After: &deep}},
+		{"shipped", Filter{Fulfilment: FulfilmentShipped}, PageRequest{}},
 		{"search email", Filter{Query: "customer4711"}, PageRequest{}},
 		{"search name", Filter{Query: "Customer 123"}, PageRequest{}},
 		{"search number", Filter{Query: number}, PageRequest{}},

@@ -34,6 +34,8 @@ type Order struct {
 	CreatedAt time.Time  `db:"created_at"`
 	UpdatedAt time.Time  `db:"updated_at"`
 	PaidAt    *time.Time `db:"paid_at"`
+	// ShippedAt is when its first shipment left, nil until then.
+	ShippedAt *time.Time `db:"shipped_at"`
 }
 
 // Total is the order's amount.
@@ -130,7 +132,7 @@ func (s *Orders) WithMetrics(m *Metrics) *Orders {
 }
 
 const orderColumns = `id, number, public_ref, status, currency, total_minor, customer_name,
-	customer_email, refund_needed, oversold, created_at, updated_at, paid_at`
+	customer_email, refund_needed, oversold, created_at, updated_at, paid_at, shipped_at`
 
 const attemptColumns = `id::text, order_id, status, amount_minor, currency, orchestrate_payment_id,
 	payment_link, expires_at, completed_at, last_error, applied, last_checked_at, superseded_at, created_at, updated_at`

@@ -83,6 +83,8 @@ type AdminOrdersFilter struct {
 	PaidSince string
 	Flag      string
 	Query     string
+	// Fulfilment is "", "to_ship" or "shipped".
+	Fulfilment string
 }
 
 // AdminOrderRow is one line of the orders list.
@@ -98,22 +100,24 @@ type AdminOrderRow struct {
 	RefundNeeded bool
 	Oversold     bool
 	Short        string // what an oversold order is short: "1 × Enamel camp mug"
+	Fulfilment   string // "to_ship", "shipped" or ""
 }
 
 // AdminOrdersPage is /admin/orders.
 type AdminOrdersPage struct {
-	Layout     Layout
-	Filter     AdminOrdersFilter
-	Statuses   []Option
-	Currencies []Option
-	Flags      []Option
-	Orders     []AdminOrderRow
-	TotalsURL  string // the totals of the filtered set, loaded after the page
-	NextURL    string // older orders; empty on the last page
-	PrevURL    string // newer orders; empty on the first page
-	FirstURL   string // the newest orders with the same filter
-	CSVURL     string
-	Filtered   bool // any filter is set
+	Layout      Layout
+	Filter      AdminOrdersFilter
+	Statuses    []Option
+	Currencies  []Option
+	Flags       []Option
+	Fulfilments []Option
+	Orders      []AdminOrderRow
+	TotalsURL   string // the totals of the filtered set, loaded after the page
+	NextURL     string // older orders; empty on the last page
+	PrevURL     string // newer orders; empty on the first page
+	FirstURL    string // the newest orders with the same filter
+	CSVURL      string
+	Filtered    bool // any filter is set
 }
 
 // AdminTotals is the count and sum per currency of a filtered set of orders.
