@@ -15,7 +15,7 @@ import (
 // orderActor carries out the merchant's actions on an order.
 type orderActor interface {
 	Cancel(ctx context.Context, orderID int64, actor, reason string) (*orders.Order, error)
-	MarkShipped(ctx context.Context, orderID int64, actor, carrier, tracking string) (*orders.Shipment, error)
+	MarkShipped(ctx context.Context, orderID int64, actor, formKey, carrier, tracking string) (*orders.Shipment, bool, error)
 	RecordRefund(ctx context.Context, orderID int64, actor string, amountMinor int64, note string) (*orders.Refund, error)
 	AddNote(ctx context.Context, orderID int64, actor, note string) error
 	ResendReceipt(ctx context.Context, orderID int64, actor string) error
@@ -33,6 +33,7 @@ func (h *handler) orderActions(c echo.Context, o *orders.Order) (views.AdminOrde
 		CanRefund: o.RefundNeeded || o.Oversold,
 		CanResend: o.Status == orders.StatusPaid,
 		Currency:  o.Currency,
+		Ship:      views.ShipForm{Key: orders.NewFormKey()},
 	}
 	shipments, err := h.deps.Orders.Shipments(ctx, o.ID)
 	if err != nil {
@@ -106,15 +107,22 @@ func (h *handler) shipOrder(c echo.Context) error {
 	carrier, tracking, problems := orders.CleanShipment(c.FormValue("carrier"), c.FormValue("tracking"))
 	if problems.Any() || !confirmed(c) {
 		form := views.ShipForm{Carrier: orders.MarkRefused(c.FormValue("carrier")), Tracking: orders.MarkRefused(c.FormValue("tracking")),
-			CarrierError: problems.Carrier, TrackingError: problems.Tracking}
+			CarrierError: problems.Carrier, TrackingError: problems.Tracking, Key: orders.NewFormKey()}
 		if !confirmed(c) {
 			form.ConfirmErr = msgConfirm
 		}
 		return h.refuseAction(c, id, http.StatusUnprocessableEntity, "Not marked shipped: fix the form below.",
 			func(a *views.AdminOrderActions) { a.Ship = form })
 	}
-	if _, err := h.deps.Payments.MarkShipped(c.Request().Context(), id, h.actor(c), carrier, tracking); err != nil {
+	_, created, err := h.deps.Payments.MarkShipped(c.Request().Context(), id, h.actor(c), c.FormValue("key"), carrier, tracking)
+	if errors.Is(err, orders.ErrInvalid) {
+		return h.refuseAction(c, id, http.StatusUnprocessableEntity, "Not marked shipped: the form was damaged. Fill it in again.", nil)
+	}
+	if err != nil {
 		return h.notAllowed(c, id, err, "Only a paid order can be marked shipped; nothing changed.")
+	}
+	if !created {
+		return h.actionDone(c, id, "That shipment was recorded already (the form was sent twice); nothing more was recorded.")
 	}
 	return h.actionDone(c, id, "Marked shipped. The shopper's page shows it.")
 }

@@ -102,6 +102,17 @@ func (a *app) fingerprint(t *testing.T, ref string) string {
 	return s
 }
 
+// shipForm is a confirmed "mark shipped" form with the key of the order page's
+// form as the admin just loaded it, and the fields given.
+func shipForm(t *testing.T, admin *shopper, id string, kv ...string) url.Values {
+	t.Helper()
+	key := admin.get("/admin/orders/"+id).doc.Find("#ship-form input[name=key]").AttrOr("value", "")
+	if key == "" {
+		t.Fatalf("order %s's page has no ship form with a key", id)
+	}
+	return confirmedForm(append([]string{"key", key}, kv...)...)
+}
+
 func confirmedForm(kv ...string) url.Values {
 	f := url.Values{"confirm": {"yes"}}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -142,14 +153,16 @@ func TestAdminMarksShipped(t *testing.T) {
 		{"long carrier", confirmedForm("carrier", strings.Repeat("x", 61))},
 		{"long tracking", confirmedForm("tracking", strings.Repeat("1", 61))},
 		{"invalid UTF-8", confirmedForm("carrier", "\xff\xfe")},
+		{"no form key", confirmedForm("carrier", "UPS")},
+		{"hostile form key", confirmedForm("carrier", "UPS", "key", "<x>'; DROP TABLE shipments")},
 	} {
 		p := admin.post("/admin/orders/"+id+"/ship", tc.form)
 		if p.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: ship = %d, want 422", tc.name, p.StatusCode)
 			continue
 		}
-		if p.doc.Find("#ship-form .error").Length() == 0 {
-			t.Errorf("%s: the form says nothing of what is wrong", tc.name)
+		if p.doc.Find("#ship-form .error").Length() == 0 && !strings.Contains(p.doc.Find("#flash").Text(), "damaged") {
+			t.Errorf("%s: the page says nothing of what is wrong", tc.name)
 		}
 		if strings.Contains(p.body, "<script>alert") {
 			t.Errorf("%s: the input is echoed unescaped", tc.name)
@@ -158,7 +171,8 @@ func TestAdminMarksShipped(t *testing.T) {
 	if got := admin.post("/admin/orders/"+id+"/ship", url.Values{"tracking": {"KEEP-ME"}}); got.doc.Find("#tracking").AttrOr("value", "") != "KEEP-ME" {
 		t.Error("a refused form does not keep the tracking number typed")
 	}
-	if p := admin.post("/admin/orders/"+a.orderIDByRef(t, unpaid.ref)+"/ship", confirmedForm("carrier", "UPS")); p.StatusCode != http.StatusConflict {
+	unpaidForm := shipForm(t, admin, id, "carrier", "UPS") // a form loaded while it was shown
+	if p := admin.post("/admin/orders/"+a.orderIDByRef(t, unpaid.ref)+"/ship", unpaidForm); p.StatusCode != http.StatusConflict {
 		t.Errorf("shipping an unpaid order = %d, want 409", p.StatusCode)
 	}
 	if p := admin.postRaw("/admin/orders/"+id+"/ship", confirmedForm("carrier", "UPS")); p.StatusCode != http.StatusForbidden {
@@ -174,7 +188,8 @@ func TestAdminMarksShipped(t *testing.T) {
 		t.Fatalf("%d shipped effects queued by refused ships", n)
 	}
 
-	p := admin.post("/admin/orders/"+id+"/ship", confirmedForm("carrier", "  Royal Mail ", "tracking", "AB 123-456 GB"))
+	first := shipForm(t, admin, id, "carrier", "  Royal Mail ", "tracking", "AB 123-456 GB")
+	p := admin.post("/admin/orders/"+id+"/ship", first)
 	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/admin/orders/"+id {
 		t.Fatalf("ship = %d %q, want 303 back to the order; body %s", p.StatusCode, p.Header.Get("Location"), p.body)
 	}
@@ -199,8 +214,16 @@ func TestAdminMarksShipped(t *testing.T) {
 		t.Errorf("shopper's page shows tracking %q", got)
 	}
 
+	// The same form sent again records nothing more.
+	if p := admin.post("/admin/orders/"+id+"/ship", first); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("the form sent twice = %d, want 303", p.StatusCode)
+	}
+	if n := a.count(t, `SELECT count(*) FROM shipments`); n != 1 || effects.count(string(orders.ChangeShipped)) != 1 || len(a.merchantEvents(t, paid.ref)) != 1 {
+		t.Errorf("the form sent twice: %d shipments, %d effects, events %v; want one of each", n, effects.count(string(orders.ChangeShipped)), a.merchantEvents(t, paid.ref))
+	}
+
 	// A second parcel is a second shipment, with its own effect.
-	admin.post("/admin/orders/"+id+"/ship", confirmedForm())
+	admin.post("/admin/orders/"+id+"/ship", shipForm(t, admin, id))
 	var shipments, distinct int
 	if err := a.pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT id) FROM shipments WHERE actor = $1`, testAdminUser).Scan(&shipments, &distinct); err != nil {
 		t.Fatal(err)
@@ -530,7 +553,7 @@ func TestAdminFulfilmentList(t *testing.T) {
 	waiting := a.paidOrder(t)
 	unpaid := a.checkoutOne(t)
 	admin := a.newAdmin(t)
-	if p := admin.post("/admin/orders/"+a.orderIDByRef(t, shipped.ref)+"/ship", confirmedForm("carrier", "DHL")); p.StatusCode != http.StatusSeeOther {
+	if p := admin.post("/admin/orders/"+a.orderIDByRef(t, shipped.ref)+"/ship", shipForm(t, admin, a.orderIDByRef(t, shipped.ref), "carrier", "DHL")); p.StatusCode != http.StatusSeeOther {
 		t.Fatalf("ship = %d", p.StatusCode)
 	}
 	number := func(ref string) string {

@@ -16,9 +16,11 @@ CREATE TABLE shipments (
     carrier    text        NOT NULL DEFAULT '' CHECK (length(carrier) <= 60),
     tracking   text        NOT NULL DEFAULT '' CHECK (length(tracking) <= 60),
     shipped_at timestamptz NOT NULL,
-    actor      text        NOT NULL
+    actor      text        NOT NULL,
+    -- The key the form carried: a form submitted twice records one shipment.
+    form_key   text        NOT NULL,
+    UNIQUE (order_id, form_key)
 );
-CREATE INDEX shipments_order_idx ON shipments (order_id, id);
 
 -- Refunds the merchant made outside the app (Orchestrate's API has none), in the
 -- order's currency.

@@ -170,11 +170,17 @@ func (p *Payments) Cancel(ctx context.Context, orderID int64, actor, reason stri
 // MarkShipped records a shipment of a paid order by the merchant actor (carrier
 // and tracking as CleanShipment returns them) and queues ChangeShipped's effects
 // (the shopper's "shipped" email, the merchant's webhook) once for it, with the
-// shipment's id as the change's detail. It returns ErrNotAllowed for an order
-// that is not paid and ErrNotFound for an unknown one.
-func (p *Payments) MarkShipped(ctx context.Context, orderID int64, actor, carrier, tracking string) (*Shipment, error) {
+// shipment's id as the change's detail. formKey is the key the form was rendered
+// with (NewFormKey): the same form submitted again records nothing more and
+// returns the first shipment with created false. It returns ErrNotAllowed for
+// an order that is not paid, ErrInvalid for a malformed formKey and ErrNotFound
+// for an unknown order.
+func (p *Payments) MarkShipped(ctx context.Context, orderID int64, actor, formKey, carrier, tracking string) (shipment *Shipment, created bool, err error) {
+	if !validRef(formKey) {
+		return nil, false, fmt.Errorf("form key %q: %w", formKey, ErrInvalid)
+	}
 	var out *Shipment
-	err := inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
+	err = inTx(ctx, p.pool, p.cfg.Metrics, func(tx pgx.Tx) error {
 		o, err := lockOrder(ctx, tx, orderID)
 		if err != nil {
 			return err
@@ -184,20 +190,36 @@ func (p *Payments) MarkShipped(ctx context.Context, orderID int64, actor, carrie
 		}
 		rows, err := tx.Query(ctx, `
 			WITH s AS (
-				INSERT INTO shipments (order_id, carrier, tracking, shipped_at, actor)
-				VALUES ($1, $2, $3, $4, $5)
+				INSERT INTO shipments (order_id, carrier, tracking, shipped_at, actor, form_key)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (order_id, form_key) DO NOTHING
 				RETURNING id, order_id, carrier, tracking, shipped_at, actor
 			), o AS (
-				UPDATE orders SET shipped_at = coalesce(shipped_at, $4), updated_at = now() WHERE id = $1
+				UPDATE orders SET shipped_at = coalesce(shipped_at, $4), updated_at = now()
+				WHERE id = $1 AND EXISTS (SELECT 1 FROM s)
 			)
-			SELECT * FROM s`, o.ID, carrier, tracking, p.cfg.Clock.Now(), actor)
+			SELECT * FROM s`, o.ID, carrier, tracking, p.cfg.Clock.Now(), actor, formKey)
 		if err != nil {
 			return fmt.Errorf("record shipment: %w", err)
 		}
 		out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Shipment])
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The form was submitted before: its shipment stands, once.
+			rows, err := tx.Query(ctx, `
+				SELECT id, order_id, carrier, tracking, shipped_at, actor FROM shipments
+				WHERE order_id = $1 AND form_key = $2`, o.ID, formKey)
+			if err != nil {
+				return fmt.Errorf("read shipment: %w", err)
+			}
+			if out, err = pgx.CollectExactlyOneRow(rows, pgx.RowToAddrOfStructByName[Shipment]); err != nil {
+				return fmt.Errorf("read shipment: %w", err)
+			}
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("record shipment: %w", err)
 		}
+		created = true
 		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, Subject: "fulfilment", ToStatus: "shipped",
 			Cause: "merchant", Actor: actor, SourceID: ptr("shipment:" + strconv.FormatInt(out.ID, 10)),
 			Detail: shipmentDetail(out)}); err != nil {
@@ -206,10 +228,14 @@ func (p *Payments) MarkShipped(ctx context.Context, orderID int64, actor, carrie
 		return p.enqueueEffects(ctx, tx, o.ID, ChangeShipped, strconv.FormatInt(out.ID, 10))
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return out, nil
+	return out, created, nil
 }
+
+// NewFormKey returns a fresh key for a form whose submit must take effect once
+// (MarkShipped's formKey).
+func NewFormKey() string { return randomToken(16) }
 
 // shipmentDetail says how a shipment went, for the timeline.
 func shipmentDetail(s *Shipment) string {

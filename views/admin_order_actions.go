@@ -31,6 +31,7 @@ type AdminRefund struct {
 
 // ShipForm is the "mark shipped" form.
 type ShipForm struct {
+	Key                                     string // one shipment per rendered form
 	Carrier, Tracking                       string
 	CarrierError, TrackingError, ConfirmErr string
 }
