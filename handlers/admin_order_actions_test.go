@@ -464,6 +464,27 @@ func TestAdminRecordsRefund(t *testing.T) {
 	if n := effects.count(string(orders.ChangeRefundRecorded)); n != 1 {
 		t.Errorf("%d refund effects, want 1", n)
 	}
+
+	// An oversold order: the refund clears the flag and the page's banner.
+	short := a.paidOrder(t)
+	if _, err := a.pool.Exec(context.Background(), `
+		WITH o AS (UPDATE orders SET oversold = true WHERE public_ref = $1 RETURNING id)
+		UPDATE order_items SET short = 1 WHERE order_id = (SELECT id FROM o)`, short.ref); err != nil {
+		t.Fatal(err)
+	}
+	shortID := a.orderIDByRef(t, short.ref)
+	if admin.get("/admin/orders/"+shortID).doc.Find("#oversold").Length() != 1 {
+		t.Fatal("the oversold order shows no oversold banner")
+	}
+	if p := admin.post("/admin/orders/"+shortID+"/refund", confirmedForm("amount", "19.99", "note", "one mug short")); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("refund of an oversold order = %d; body %s", p.StatusCode, p.body)
+	}
+	if n := a.count(t, `SELECT count(*) FROM orders WHERE public_ref = $1 AND oversold`, short.ref); n != 0 {
+		t.Error("the refunded oversold order is still flagged oversold")
+	}
+	if page := admin.get("/admin/orders/" + shortID); page.doc.Find("#oversold").Length() != 0 || page.doc.Find("h1 .oversold").Length() != 0 {
+		t.Error("the refunded oversold order still shows as oversold")
+	}
 }
 
 // TestAdminNotesAndReceipt: a note is added to the timeline, escaped, naming the
