@@ -297,6 +297,19 @@ func TestAdminCancelThenPaymentCompletes(t *testing.T) {
 		t.Errorf("after trying to pay, the order is %s", got)
 	}
 
+	// Checking the same cart out again makes a new order; the cancelled one is
+	// never reused.
+	if p := o.checkout("Ada Lovelace", "ada@example.com"); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("checking the cart out again = %d; body %s", p.StatusCode, p.body)
+	}
+	var newest string
+	if err := a.pool.QueryRow(context.Background(), `SELECT public_ref FROM orders ORDER BY id DESC LIMIT 1`).Scan(&newest); err != nil {
+		t.Fatal(err)
+	}
+	if newest == o.ref || a.orderStatus(t, o.ref) != "cancelled" {
+		t.Errorf("checking out again reused the cancelled order (newest %s, cancelled %s, now %s)", newest, o.ref, a.orderStatus(t, o.ref))
+	}
+
 	// The payment the shopper already had still completes: money wins.
 	payOnHostedPage(t, o.link, "4242 4242 4242 4242")
 	admin.post("/admin/orders/"+id+"/sync", nil)
@@ -317,8 +330,8 @@ func TestAdminCancelThenPaymentCompletes(t *testing.T) {
 	if page.doc.Find("#refund-form").Length() != 1 {
 		t.Error("the page of an order flagged for refund offers no refund form")
 	}
-	if _, held := a.mugStock(t, mug); held != 0 {
-		t.Errorf("held %d after the late payment, want 0", held)
+	if _, held := a.mugStock(t, mug); held != 1 {
+		t.Errorf("held %d after the late payment, want 1 (the new order's)", held)
 	}
 }
 
