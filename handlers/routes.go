@@ -63,6 +63,8 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.POST("/orders/:id/sync", h.syncOrder)
 		signedIn.GET("/webhooks", h.adminWebhooks)
 		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
+		signedIn.GET("/outgoing-webhooks", h.adminOutgoingWebhooks)
+		signedIn.POST("/outgoing-webhooks/:id/resend", h.resendWebhook)
 		signedIn.GET("/products", h.adminProducts)
 		signedIn.POST("/products", h.createProduct)
 		signedIn.GET("/products/new", h.newProduct)
