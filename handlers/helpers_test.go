@@ -77,6 +77,8 @@ type appOptions struct {
 	location *time.Location
 	// config changes the configuration further (production, a password).
 	config func(*checkout.Config)
+	// options are added to the app's own.
+	options []checkout.Option
 }
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
@@ -192,6 +194,7 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 	if opts.clock != nil {
 		options = append(options, checkout.WithClock(opts.clock))
 	}
+	options = append(options, opts.options...)
 	built, err := checkout.New(context.Background(), testConfig(t, sb.srv.URL, opts), options...)
 	if err != nil {
 		t.Fatal(err)

@@ -95,7 +95,6 @@ type Hooks struct {
 // hookJobs is what Resend needs of River's client.
 type hookJobs interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
-	JobRetryTx(ctx context.Context, tx pgx.Tx, id int64) (*rivertype.JobRow, error)
 }
 
 // ParseWebhookSecret checks a Standard Webhooks secret: "whsec_" followed by the
@@ -162,6 +161,9 @@ func (h *Hooks) Enabled() bool { return h.signer != nil }
 // DeliverWebhookArgs queues delivering one outbound webhook.
 type DeliverWebhookArgs struct {
 	WebhookID string `json:"webhook_id"`
+	// Resend tells an admin's resend (a distinct number each) from the job the
+	// change queued, so each is a job of its own.
+	Resend int64 `json:"resend,omitempty"`
 }
 
 // Kind names the job in River.
@@ -456,7 +458,7 @@ func (w *deliverWebhookWorker) Timeout(*river.Job[DeliverWebhookArgs]) time.Dura
 }
 
 // Resend queues another attempt at webhook id, with the same webhook-id and
-// body: a new job, or the queued one made due now. It returns ErrNotFound for
+// body, as a new job. It returns ErrNotFound for
 // an unknown id and ErrInvalid when no URL is configured.
 func (h *Hooks) Resend(ctx context.Context, id string) error {
 	if !h.Enabled() {
@@ -472,17 +474,13 @@ func (h *Hooks) Resend(ctx context.Context, id string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("outbound webhook %q: %w", id, ErrNotFound)
 		}
+		// A resend is a job of its own, even while the webhook's first job runs
+		// or waits for a retry: the receiver deduplicates on the webhook-id.
 		opts := DeliverWebhookArgs{}.InsertOpts()
 		opts.MaxAttempts = h.cfg.MaxAttempts
-		res, err := h.jobs.InsertTx(ctx, tx, DeliverWebhookArgs{WebhookID: id}, &opts)
-		if err != nil {
+		args := DeliverWebhookArgs{WebhookID: id, Resend: h.cfg.Clock.Now().UnixNano()}
+		if _, err := h.jobs.InsertTx(ctx, tx, args, &opts); err != nil {
 			return fmt.Errorf("queue webhook: %w", err)
-		}
-		if res.UniqueSkippedAsDuplicate && res.Job.State != rivertype.JobStateRunning {
-			// Its job waits for a retry: run it now instead.
-			if _, err := h.jobs.JobRetryTx(ctx, tx, res.Job.ID); err != nil {
-				return fmt.Errorf("retry webhook job: %w", err)
-			}
 		}
 		return nil
 	})
