@@ -396,14 +396,18 @@ func (h *Hooks) deliver(ctx context.Context, id string, final bool, nextRetry ti
 		newStatus, next = WebhookFailed, nil
 	}
 	now := h.cfg.Clock.Now()
-	err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
+	// The attempt is recorded even when the job's context ended meanwhile (a
+	// shutdown): it was made, and the receiver may have acted on it.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	err = pgx.BeginFunc(rctx, h.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(rctx, `
 			INSERT INTO outbound_webhook_attempts (webhook_id, attempted_at, http_status, error, duration_ms, response)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			id, start, httpStatus, errText, elapsed.Milliseconds(), snippet); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `
+		_, err := tx.Exec(rctx, `
 			UPDATE outbound_webhooks
 			SET attempts = attempts + 1, last_attempt_at = $2, last_result = $3, status = $4,
 			    next_attempt_at = $5, delivered_at = CASE WHEN $4 = 'delivered' THEN $6 ELSE delivered_at END
