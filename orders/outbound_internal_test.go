@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +207,60 @@ func TestWebhookEffectOnePerChange(t *testing.T) {
 		if item["quantity"] != float64(2) || item["unit_price"] != "617.25" || item["total"] != "1234.50" {
 			t.Errorf("item %v", item)
 		}
+	}
+}
+
+// TestWebhookFinalFailureKeepsURLSecret: a receiver that cannot be reached is
+// recorded as an attempt whose error does not repeat the URL (its query may be
+// a token), and the last attempt marks the webhook failed.
+func TestWebhookFinalFailureKeepsURLSecret(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	var orderID int64
+	if err := db.Pool.QueryRow(ctx, `
+		INSERT INTO orders (public_ref, currency, total_minor, customer_name, customer_email, status)
+		VALUES ('ref-0123456789012345678901', 'USD', 1999, 'Ada', 'ada@example.com', 'paid') RETURNING id`).Scan(&orderID); err != nil {
+		t.Fatal(err)
+	}
+	// A port that was just listening and is now closed refuses the connection.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	closed := srv.URL
+	srv.Close()
+	h, err := NewHooks(db.Pool, HooksConfig{URL: closed + "/hooks?token=s3cr3t-token", Secret: specSecret}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		_, err := h.Effect(ctx, tx, orderID, ChangePaid, "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM outbound_webhooks`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.deliver(ctx, id, false, time.Now().Add(time.Minute)); err == nil {
+		t.Fatal("an unreachable receiver counted as delivered")
+	}
+	if err := h.deliver(ctx, id, true, time.Time{}); err == nil {
+		t.Fatal("an unreachable receiver counted as delivered")
+	}
+	var status, last string
+	var attempts int
+	var next *time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT status, attempts, last_result, next_attempt_at FROM outbound_webhooks WHERE id = $1`, id).
+		Scan(&status, &attempts, &last, &next); err != nil {
+		t.Fatal(err)
+	}
+	if status != WebhookFailed || attempts != 2 || next != nil {
+		t.Errorf("after the last attempt: %s, %d attempts, next %v; want failed, 2, none", status, attempts, next)
+	}
+	var errs string
+	if err := db.Pool.QueryRow(ctx, `SELECT string_agg(error, ' | ') FROM outbound_webhook_attempts WHERE webhook_id = $1`, id).Scan(&errs); err != nil {
+		t.Fatal(err)
+	}
+	if errs == "" || strings.Contains(errs+last, "s3cr3t-token") || strings.Contains(errs+last, "/hooks") {
+		t.Errorf("attempt errors %q, last result %q: want the cause without the URL", errs, last)
 	}
 }
