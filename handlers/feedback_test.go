@@ -168,7 +168,7 @@ func TestAdminNavigation(t *testing.T) {
 			href, _ := a.Attr("href")
 			links = append(links, strings.TrimSpace(a.Text())+" "+href)
 		})
-		want := []string{"Overview /admin", "Orders /admin/orders", "Products /admin/products", "Webhooks /admin/webhooks", "Shop /"}
+		want := []string{"Overview /admin", "Orders /admin/orders", "Products /admin/products", "Webhooks /admin/webhooks", "Outgoing webhooks /admin/outgoing-webhooks", "Shop /"}
 		if diff := cmp.Diff(want, links); diff != "" {
 			t.Errorf("navigation of %s (-want +got):\n%s", path, diff)
 		}

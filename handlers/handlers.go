@@ -92,6 +92,7 @@ type Deps struct {
 	Orders    Orders
 	Payments  Payments
 	Inbox     Inbox
+	Hooks     OutgoingWebhooks // nil serves no outgoing webhooks page
 	Readiness Readiness
 	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
 	// nil keeps them in this process's memory, for one instance only.

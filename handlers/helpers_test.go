@@ -79,6 +79,8 @@ type appOptions struct {
 	config func(*checkout.Config)
 	// payments wires more into the payments before the app serves (effects).
 	payments func(*orders.Payments)
+	// options are added to the app's own.
+	options []checkout.Option
 }
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
@@ -194,6 +196,7 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 	if opts.clock != nil {
 		options = append(options, checkout.WithClock(opts.clock))
 	}
+	options = append(options, opts.options...)
 	built, err := checkout.New(context.Background(), testConfig(t, sb.srv.URL, opts), options...)
 	if err != nil {
 		t.Fatal(err)

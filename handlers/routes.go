@@ -68,6 +68,8 @@ func (h *handler) routes(e *echo.Echo) {
 		signedIn.POST("/orders/:id/notes", h.addNote)
 		signedIn.GET("/webhooks", h.adminWebhooks)
 		signedIn.POST("/webhooks/:id/reprocess", h.reprocessWebhook)
+		signedIn.GET("/outgoing-webhooks", h.adminOutgoingWebhooks)
+		signedIn.POST("/outgoing-webhooks/:id/resend", h.resendWebhook)
 		signedIn.GET("/products", h.adminProducts)
 		signedIn.POST("/products", h.createProduct)
 		signedIn.GET("/products/new", h.newProduct)

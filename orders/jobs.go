@@ -28,6 +28,8 @@ type JobsConfig struct {
 	// own default is an hour, long for a payment a shopper is waiting on).
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
+	// Hooks delivers outbound webhooks; nil registers no delivery worker.
+	Hooks *Hooks
 }
 
 // NewJobs returns the River client that runs reconciliation: webhook-driven
@@ -57,6 +59,9 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	river.AddWorker(workers, &confirmPaymentWorker{p: p})
 	river.AddWorker(workers, &confirmAttemptWorker{p: p})
 	river.AddWorker(workers, &sweepWorker{p: p, batch: cfg.SweepBatch})
+	if cfg.Hooks != nil {
+		river.AddWorker(workers, &deliverWebhookWorker{h: cfg.Hooks})
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers: workers,

@@ -206,3 +206,39 @@ type AdminWebhooksPage struct {
 	Here       string // this page's URL, to come back to after a re-process
 	CSRFToken  string
 }
+
+// AdminOutgoingPage is /admin/outgoing-webhooks.
+type AdminOutgoingPage struct {
+	Layout    Layout
+	Flash     Flash
+	Enabled   bool   // a MERCHANT_WEBHOOK_URL is configured
+	Schedule  string // when failed deliveries are retried, in words
+	Webhooks  []AdminOutgoing
+	NextURL   string
+	CSRFToken string
+}
+
+// AdminOutgoing is one webhook sent (or to be sent) to the merchant's systems.
+type AdminOutgoing struct {
+	ID          string
+	Type        string
+	OrderNumber string
+	OrderURL    string
+	Created     string
+	Status      string // pending, delivered or failed
+	Attempts    int
+	LastResult  string
+	NextAttempt string
+	Payload     string
+	ResendURL   string
+	Log         []AdminOutgoingAttempt
+}
+
+// AdminOutgoingAttempt is one delivery attempt.
+type AdminOutgoingAttempt struct {
+	At       string
+	Result   string // "HTTP 200", or the error when no answer came
+	OK       bool
+	Duration string
+	Response string
+}

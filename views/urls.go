@@ -42,6 +42,8 @@ const (
 	adminSignInPath  = "/admin/login"
 	adminOrdersPath  = "/admin/orders"
 	adminWebhookPath = "/admin/webhooks"
+	// AdminOutgoingWebhooksURL lists the webhooks sent to the merchant's systems.
+	AdminOutgoingWebhooksURL = "/admin/outgoing-webhooks"
 	// AdminProductsURL lists the catalog's products; a POST creates one.
 	AdminProductsURL = "/admin/products"
 	// AdminNewProductURL is the form that creates a product.
@@ -100,4 +102,15 @@ func withQuery(path string, q url.Values) string {
 		return path
 	}
 	return path + "?" + q.Encode()
+}
+
+// AdminOutgoingWebhooksPageURL is the outgoing webhooks' page after the webhook
+// before (its last row's id).
+func AdminOutgoingWebhooksPageURL(before string) string {
+	return AdminOutgoingWebhooksURL + "?before=" + url.QueryEscape(before)
+}
+
+// AdminResendWebhookURL (POST) queues another attempt at an outgoing webhook.
+func AdminResendWebhookURL(id string) string {
+	return AdminOutgoingWebhooksURL + "/" + url.PathEscape(id) + "/resend"
 }

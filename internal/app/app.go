@@ -52,6 +52,7 @@ type App struct {
 	Payments *orders.Payments
 	Jobs     *river.Client[pgx.Tx] // reconciliation; Run starts it unless WithoutJobs
 	Inbox    *orders.Inbox         // webhook deliveries, queued on Jobs
+	Hooks    *orders.Hooks         // outbound webhooks to MERCHANT_WEBHOOK_URL
 
 	// Handler is the shop: every route and middleware, served on Config.Addr.
 	Handler *echo.Echo
@@ -144,15 +145,23 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		Metrics:       metrics,
 		Clock:         a.Clock,
 	}, logger.With("component", "payments"))
+	hooksCfg := o.hooks
+	hooksCfg.URL, hooksCfg.Secret, hooksCfg.Clock = cfg.MerchantWebhookURL, cfg.MerchantWebhookSecret, a.Clock
+	if a.Hooks, err = orders.NewHooks(a.Pool, hooksCfg, logger.With("component", "outbound_webhooks")); err != nil {
+		return nil, err
+	}
+	a.Payments.AddEffect(a.Hooks.Effect)
 	a.Jobs, err = orders.NewJobs(a.Pool, a.Payments, orders.JobsConfig{
 		Workers:       o.jobWorkers,
 		SweepInterval: cfg.SweepInterval,
 		RescueAfter:   cfg.JobRescueAfter,
+		Hooks:         a.Hooks,
 	}, logger.With("component", "river"))
 	if err != nil {
 		return nil, err
 	}
 	a.Payments.SetJobs(a.Jobs)
+	a.Hooks.SetJobs(a.Jobs)
 	a.Inbox = orders.NewInbox(a.Pool, a.Jobs)
 
 	// Admin sessions and the shop's flashes live in PostgreSQL (table sessions),
@@ -179,6 +188,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		Orders:    a.Orders,
 		Payments:  a.Payments,
 		Inbox:     a.Inbox,
+		Hooks:     a.Hooks,
 		Readiness: readiness,
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 

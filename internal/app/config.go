@@ -12,6 +12,7 @@ import (
 
 	"github.com/orchestrate-checkout/checkout/internal/adminauth"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
+	"github.com/orchestrate-checkout/checkout/orders"
 )
 
 // Environments the app knows. Production turns on the strict startup checks, JSON
@@ -85,6 +86,13 @@ type Config struct {
 	// TrustProxy is TRUST_PROXY: take the client address from X-Forwarded-For set
 	// by a proxy on a private network (the admin's sign-in throttle counts by it).
 	TrustProxy bool
+
+	// MerchantWebhookURL is MERCHANT_WEBHOOK_URL: where the order's changes are
+	// POSTed as signed webhooks; "" sends none.
+	MerchantWebhookURL string
+	// MerchantWebhookSecret is MERCHANT_WEBHOOK_SECRET (whsec_ and base64), which
+	// signs them; required with the URL. Never logged.
+	MerchantWebhookSecret string
 
 	LogLevel        slog.Level    // LOG_LEVEL
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
@@ -225,6 +233,23 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.CookieSecret != "" && len(c.CookieSecret) < minCookieSecret {
 		bad("COOKIE_SECRET must be at least %d characters (for example the output of `openssl rand -hex 32`)", minCookieSecret)
+	}
+
+	c.MerchantWebhookURL = strings.TrimSpace(getenv("MERCHANT_WEBHOOK_URL"))
+	c.MerchantWebhookSecret = strings.TrimSpace(getenv("MERCHANT_WEBHOOK_SECRET"))
+	if c.MerchantWebhookURL != "" {
+		// A query is allowed: some receivers take a token there. The value is
+		// never repeated in an error, for the same reason.
+		if u, err := url.Parse(c.MerchantWebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("MERCHANT_WEBHOOK_URL must be an absolute http(s) URL")
+		} else if c.Production() && u.Scheme != "https" {
+			bad("MERCHANT_WEBHOOK_URL must be https in production")
+		}
+		if c.MerchantWebhookSecret == "" {
+			bad("MERCHANT_WEBHOOK_SECRET is required when MERCHANT_WEBHOOK_URL is set (whsec_ followed by base64, for example whsec_$(openssl rand -base64 32))")
+		} else if err := orders.ParseWebhookSecret(c.MerchantWebhookSecret); err != nil {
+			bad("MERCHANT_WEBHOOK_SECRET %v", err)
+		}
 	}
 
 	if c.Production() {

@@ -3,6 +3,7 @@ package app
 import (
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +27,7 @@ type options struct {
 	jobWorkers int
 	wrapAPI    func(orders.PaymentsAPI) orders.PaymentsAPI
 	clientOpts []orchestrate.Option
+	hooks      orders.HooksConfig
 }
 
 // WithPool makes the app use pool (already open, on any database New may
@@ -79,4 +81,11 @@ func WithOrchestrateAPI(wrap func(orders.PaymentsAPI) orders.PaymentsAPI) Option
 // app's own (a test shortens its retries).
 func WithOrchestrateOptions(opts ...orchestrate.Option) Option {
 	return func(o *options) { o.clientOpts = append(o.clientOpts, opts...) }
+}
+
+// WithWebhookDelivery sets how outbound webhooks are attempted: each attempt's
+// timeout and the delay before the next (orders.HooksConfig); a test shortens
+// both. Zero values keep the defaults.
+func WithWebhookDelivery(timeout time.Duration, backoff func(attempt int) time.Duration) Option {
+	return func(o *options) { o.hooks.Timeout, o.hooks.Backoff = timeout, backoff }
 }
