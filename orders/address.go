@@ -12,6 +12,8 @@ import (
 
 // Address is where an order ships, as the shopper confirmed it. Country is an
 // ISO 3166-1 alpha-2 code; Region is a code of the country's list, or "".
+// Recipient "" is the order's customer (see Order.ShipsTo), so correcting
+// one's name at checkout changes who it ships to without changing the address.
 type Address struct {
 	Recipient  string `db:"ship_recipient"`
 	Line1      string `db:"ship_line1"`

@@ -45,6 +45,14 @@ type Order struct {
 // Total is the order's amount, shipping included.
 func (o *Order) Total() Money { return Money{o.TotalMinor, o.Currency} }
 
+// ShipsTo is the name the order ships to: the recipient, or the customer.
+func (o *Order) ShipsTo() string {
+	if o.Recipient != "" {
+		return o.Recipient
+	}
+	return o.CustomerName
+}
+
 // Shipping is the order's shipping cost.
 func (o *Order) Shipping() Money { return Money{o.ShippingMinor, o.Currency} }
 
