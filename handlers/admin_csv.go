@@ -20,11 +20,14 @@ type orderExporter interface {
 // csvHeader names the export's columns. Times are ISO 8601 in the store's time
 // zone, with its offset; amounts are decimal major units, in the currency of the
 // currency column. short names what an oversold order is short ("1 × Enamel
-// camp mug"), empty for any other order.
+// camp mug"), empty for any other order. The shipping columns are empty for an
+// order made before shipping was collected.
 var csvHeader = []string{
 	"order_number", "created_at", "status", "refund_needed", "currency", "total",
 	"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id",
 	"oversold", "short",
+	"shipping_method", "shipping", "ship_recipient", "ship_line1", "ship_line2", "ship_city",
+	"ship_region", "ship_postal_code", "ship_country",
 }
 
 // csvFlushEvery is how many rows are buffered before they are sent on.
@@ -74,6 +77,12 @@ func (h *handler) exportOrders(c echo.Context) error {
 		record[10] = r.PaymentID
 		record[11] = strconv.FormatBool(r.Oversold)
 		record[12] = r.Short
+		record[13], record[14] = r.ShippingMethodName, r.Shipping().Decimal()
+		record[15], record[16], record[17] = "", r.Line1, r.Line2
+		if r.ShippingMethod != "" {
+			record[15] = r.ShipsTo()
+		}
+		record[18], record[19], record[20], record[21] = r.City, r.Region, r.PostalCode, r.Country
 		for i := range record {
 			record[i] = neutraliseFormula(record[i])
 		}

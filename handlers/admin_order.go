@@ -71,6 +71,7 @@ func (h *handler) adminOrder(c echo.Context) error {
 		Total:        o.Total().String(),
 		Customer:     o.CustomerName,
 		Email:        o.CustomerEmail,
+		Shipping:     shippingOf(o),
 		Created:      h.adminTime(o.CreatedAt),
 		Paid:         h.adminTimePtr(o.PaidAt),
 		SyncURL:      views.AdminOrderSyncURL(o.ID),

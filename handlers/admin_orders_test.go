@@ -558,7 +558,9 @@ func TestAdminOrdersCSV(t *testing.T) {
 		t.Fatalf("the export is not valid CSV: %v", err)
 	}
 	header := []string{"order_number", "created_at", "status", "refund_needed", "currency", "total",
-		"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id", "oversold", "short"}
+		"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id", "oversold", "short",
+		"shipping_method", "shipping", "ship_recipient", "ship_line1", "ship_line2", "ship_city", "ship_region",
+		"ship_postal_code", "ship_country"}
 	if diff := cmp.Diff(header, records[0]); diff != "" {
 		t.Fatalf("header (-want +got):\n%s", diff)
 	}

@@ -67,3 +67,15 @@ func (h *handler) shippingView(page *views.CheckoutPage, subtotal orders.Money, 
 		}
 	}
 }
+
+// shippingOf is an order's shipping as its pages show it.
+func shippingOf(o *orders.Order) views.Shipping {
+	if o.ShippingMethod == "" {
+		return views.Shipping{}
+	}
+	cost := o.Shipping().String()
+	if o.ShippingMinor == 0 {
+		cost = "Free"
+	}
+	return views.Shipping{Address: o.Address.Lines(o.ShipsTo()), Method: o.ShippingMethodName, Cost: cost}
+}

@@ -132,3 +132,33 @@ func (a Address) Normalize(shipTo []string) (Address, map[string]string) {
 // ErrNoShipping is returned by a checkout whose shipping method is unknown,
 // inactive or not offered in the order's currency.
 var ErrNoShipping = fmt.Errorf("shipping method not offered: %w", ErrInvalid)
+
+// Lines returns the address as printed on a parcel, one line per element, the
+// recipient named name: "City, ST 12345" in the US and Canada, the postcode on
+// its own line in the UK, "12345 City" elsewhere, then the country's name. An
+// order made before shipping existed has no lines.
+func (a Address) Lines(name string) []string {
+	if a.Country == "" {
+		return nil
+	}
+	lines := []string{name, a.Line1}
+	if a.Line2 != "" {
+		lines = append(lines, a.Line2)
+	}
+	country := a.Country
+	if f := FormatOf(a.Country); f != nil {
+		country = f.Name
+	}
+	switch a.Country {
+	case "US", "CA":
+		lines = append(lines, strings.TrimSpace(a.City+", "+a.Region+" "+a.PostalCode))
+	case "GB":
+		lines = append(lines, a.City, a.PostalCode)
+	default:
+		lines = append(lines, strings.TrimSpace(a.PostalCode+" "+a.City))
+		if a.Region != "" {
+			lines = append(lines, a.Region)
+		}
+	}
+	return append(lines, country)
+}
