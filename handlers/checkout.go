@@ -177,9 +177,12 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 // invalid form is sent back to GET /checkout (303) with the input and messages.
 func (h *handler) checkout(c echo.Context) error {
 	form := readCheckoutForm(c)
-	if c.FormValue("action") == "country" {
-		// The country changed without JavaScript: show its address fields.
-		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: form.kept()}); err != nil {
+	if shown := c.FormValue("shown_country"); shown != "" && form.Country != shown && orders.FormatOf(form.Country) != nil {
+		// The country changed since the form was shown, so its region and postal
+		// code fields were another country's: show this one's first.
+		name := orders.FormatOf(form.Country).Name
+		notice := "Check your address as it is written in " + name + ", then continue to payment."
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: form.kept(), Notice: notice}); err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)

@@ -72,14 +72,15 @@ func TestCheckoutAddressFields(t *testing.T) {
 		t.Errorf("the total with Standard = %q, want US$25.98 (19.99 + 5.99)", got)
 	}
 
-	// Without JavaScript, the country's button brings its own fields back.
-	r := s.post("/checkout", url.Values{"action": {"country"}, "country": {"IT"}, "name": {"Ann"}, "line1": {"Via Roma 1"}})
+	// Without JavaScript, a changed country comes back with its own fields.
+	r := s.post("/checkout", url.Values{"shown_country": {"US"}, "country": {"IT"}, "name": {"Ann"}, "line1": {"Via Roma 1"}})
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/checkout" {
 		t.Fatalf("country update = %d to %q, want 303 to /checkout", r.StatusCode, r.Header.Get("Location"))
 	}
 	p = s.get("/checkout")
-	if p.StatusCode != http.StatusOK || p.doc.Find(".error").Length() != 0 {
-		t.Errorf("after the country update: %d with %d errors, want 200 and none", p.StatusCode, p.doc.Find(".error").Length())
+	if p.StatusCode != http.StatusOK || p.doc.Find(".error").Length() != 0 || !strings.Contains(p.doc.Find("#checkout-notice").Text(), "Italy") {
+		t.Errorf("after the country change: %d with %d errors and notice %q, want 200, none, and a notice naming Italy",
+			p.StatusCode, p.doc.Find(".error").Length(), p.doc.Find("#checkout-notice").Text())
 	}
 	if got := p.doc.Find(`label[for="region"]`).Text(); got != "Province" || p.doc.Find(`#region option[value="RM"]`).Length() != 1 {
 		t.Errorf("Italy's region label = %q; want Province with Roma in its list", got)
@@ -87,7 +88,7 @@ func TestCheckoutAddressFields(t *testing.T) {
 	if v, _ := p.doc.Find("#line1").Attr("value"); v != "Via Roma 1" {
 		t.Errorf("line 1 after the country update = %q, want it kept", v)
 	}
-	r = s.post("/checkout", url.Values{"action": {"country"}, "country": {"GB"}})
+	s.post("/checkout", url.Values{"shown_country": {"IT"}, "country": {"GB"}})
 	p = s.get("/checkout")
 	if p.doc.Find("#region").Length() != 0 || p.doc.Find(`label[for="postal_code"]`).Text() != "Postcode" {
 		t.Errorf("the UK form has a region field or its postal code is not a Postcode")
