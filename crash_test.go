@@ -256,7 +256,9 @@ func (c *crashEnv) checkoutAsync(s *crashShopper) {
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		c.t.Fatalf("add to cart: %v %v", resp, err)
 	}
-	go func() { _, _ = s.post("/checkout", withShipping(url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}})) }()
+	go func() {
+		_, _ = s.post("/checkout", withShipping(url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}))
+	}()
 }
 
 func payOnHostedPage(t *testing.T, link string) {
