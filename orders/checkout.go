@@ -48,16 +48,17 @@ func (p *Payments) Checkout(ctx context.Context, cartID, currency string, c Cust
 //
 // The order ships to c.Address by c.Method, priced in SQL from the merchant's
 // shipping_rates: free when the items add up to at least the rate's
-// free_over_minor; the total, and so the payment's amount, includes it.
+// free_over_minor. The total, and so the payment's amount, includes it.
 //
 // While the cart is unchanged and checked out in the same currency, address and
 // shipping method, a repeated checkout (a double click, a second tab) returns the
 // same payable order and no attempt, with the customer c now gives (see
-// changeCustomer); a changed address or method makes a new order, as a changed
-// currency does, since its total may differ and a payment's amount cannot change; the caller then
-// Starts its payment, which holds its units again if they were released. It
-// returns ErrEmptyCart for an empty cart, ErrNotOffered when a line's product has
-// no price in currency, ErrNoShipping when c.Method is not offered in currency, a *ShortageError (ErrSoldOut) naming the short lines when
+// changeCustomer); the caller then Starts its payment, which holds its units
+// again if they were released. A changed address or method makes a new order, as
+// a changed currency does: its total may differ, and a payment's amount cannot
+// change. It returns ErrEmptyCart for an empty cart, ErrNotOffered when a
+// line's product has no price in currency, ErrNoShipping when c.Method is not
+// offered in currency, a *ShortageError (ErrSoldOut) naming the short lines when
 // the database refuses to hold them, ErrBusy when units were refused and freed
 // again five times over, and ErrInvalid when the cart changed while it was being
 // priced.
@@ -100,7 +101,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 	//
 	// The second makes, in one snapshot of the prices, the order and its items,
 	// the holds, the attempt, the events and the cart's link to the order. No
-	// order is made when a line has no price.
+	// order is made when a line has no price or the method no rate in currency.
 	//
 	// The holds: the cart's earlier orders that can still be paid give theirs
 	// up (the shopper changed the cart, or its currency, and checks out what it
@@ -112,7 +113,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 	// the whole checkout, fails.
 	//
 	// While the cart is unchanged, it stands for a payable order in currency,
-	// which a checkout reuses: then the statement makes nothing.
+	// shipping as c asks, which a checkout reuses: then the statement makes nothing.
 	b := &pgx.Batch{}
 	var existing *int64
 	b.Queue(`SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).QueryRow(func(row pgx.Row) error {
