@@ -119,7 +119,7 @@ func (f *checkoutForm) Validate(shipTo []string) (orders.Customer, map[string]st
 		}
 		errs[k] = v
 	}
-	if f.Method == "" {
+	if !orders.ValidMethodCode(f.Method) {
 		errs["method"] = "Choose a shipping method."
 	}
 	if f.Recipient == "" {

@@ -142,10 +142,14 @@ func TestCheckoutAddressRejected(t *testing.T) {
 		t.Error("a country not shipped to was not refused")
 	}
 	form.Set("country", "US")
-	form.Set("method", "teleport")
-	s.post("/checkout", form)
-	if p := s.get("/checkout"); p.StatusCode != http.StatusUnprocessableEntity || p.doc.Find("#method-error").Length() != 1 {
-		t.Errorf("an unknown method: %d, want 422 naming the method", p.StatusCode)
+	for _, method := range []string{"teleport", "te\x00st", "st\xffd", strings.Repeat("x", 5000)} {
+		form.Set("method", method)
+		if r := s.post("/checkout", form); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/checkout" {
+			t.Errorf("method %q: %d to %q, want 303 to /checkout", method, r.StatusCode, r.Header.Get("Location"))
+		}
+		if p := s.get("/checkout"); p.StatusCode != http.StatusUnprocessableEntity || p.doc.Find("#method-error").Length() != 1 {
+			t.Errorf("method %q: %d, want 422 naming the method", method, p.StatusCode)
+		}
 	}
 }
 

@@ -63,6 +63,9 @@ func (p *Payments) Checkout(ctx context.Context, cartID, currency string, c Cust
 // again five times over, and ErrInvalid when the cart changed while it was being
 // priced.
 func (p *Payments) PlaceOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
+	if !ValidMethodCode(c.Method) {
+		return nil, nil, fmt.Errorf("shipping method %q: %w", c.Method, ErrNoShipping)
+	}
 	for range 5 {
 		o, a, err := p.placeOrder(ctx, cartID, currency, c)
 		if !holdRefused(err) {

@@ -7,9 +7,18 @@ package orders
 import (
 	"context"
 	"fmt"
+	"regexp"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// methodCode is the shape of a shipping method's code, as shipping_methods'
+// CHECK constraint has it.
+var methodCode = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// ValidMethodCode reports whether s could be a shipping method's code: what a
+// form may send before the database is asked whether the method exists.
+func ValidMethodCode(s string) bool { return methodCode.MatchString(s) }
 
 // ShippingOption is a shipping method as the checkout offers it.
 type ShippingOption struct {
