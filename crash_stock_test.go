@@ -69,7 +69,7 @@ func TestKilledMidCheckoutReleasesTheHold(t *testing.T) {
 
 			// The hold is committed: the second shopper's checkout meets a
 			// sold-out product.
-			resp, err := second.post("/checkout", url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}})
+			resp, err := second.post("/checkout", withShipping(url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}}))
 			if err != nil || resp.StatusCode != http.StatusConflict {
 				t.Fatalf("checkout of the held last unit = %v %v, want 409 sold out", resp, err)
 			}
@@ -102,7 +102,7 @@ func TestKilledMidCheckoutReleasesTheHold(t *testing.T) {
 			t.Logf("the unit was released by the %s", cause)
 
 			// The unit is back: the second shopper, whose cart kept the mug, buys it.
-			resp, err = second.post("/checkout", url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}})
+			resp, err = second.post("/checkout", withShipping(url.Values{"name": {"Grace Hopper"}, "email": {"grace@example.com"}}))
 			if err != nil || resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("second shopper's checkout after the release = %v %v, want 303 to the payment", resp, err)
 			}

@@ -256,7 +256,9 @@ func (c *crashEnv) checkoutAsync(s *crashShopper) {
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		c.t.Fatalf("add to cart: %v %v", resp, err)
 	}
-	go func() { _, _ = s.post("/checkout", url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}) }()
+	go func() {
+		_, _ = s.post("/checkout", withShipping(url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}))
+	}()
 }
 
 func payOnHostedPage(t *testing.T, link string) {
@@ -386,4 +388,14 @@ func TestKilledAfterWebhookStored(t *testing.T) {
 	if n := len(c.sandboxPayments()); n != 1 {
 		t.Errorf("sandbox holds %d payments, want 1", n)
 	}
+}
+
+// withShipping adds a valid US address and the Standard method to a checkout
+// form.
+func withShipping(form url.Values) url.Values {
+	for k, v := range map[string]string{"line1": "1 Main St", "city": "Austin", "region": "TX",
+		"postal_code": "78701", "country": "US", "method": "standard"} {
+		form.Set(k, v)
+	}
+	return form
 }

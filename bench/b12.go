@@ -91,7 +91,7 @@ func (e *env) exactlyOnce(ctx context.Context, a *app, urls []string) (paid, twi
 		if err := a.Carts.Add(ctx, cartID, 1, 1, orders.DefaultCurrency); err != nil {
 			return 0, 0, err
 		}
-		o, _, err := a.Payments.Checkout(ctx, cartID, orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
+		o, _, err := a.Payments.Checkout(ctx, cartID, orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com", Address: benchAddress, Method: "standard"})
 		if err != nil {
 			return 0, 0, err
 		}

@@ -37,7 +37,7 @@ func runB4(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	order, _, err := a.Payments.PlaceOrder(ctx, cartIDOf(cookies[0].Value), orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com"})
+	order, _, err := a.Payments.PlaceOrder(ctx, cartIDOf(cookies[0].Value), orders.DefaultCurrency, orders.Customer{Name: "Bench Shopper", Email: "bench@example.com", Address: benchAddress, Method: "standard"})
 	if err != nil {
 		return nil, err
 	}
@@ -80,3 +80,6 @@ func runB4(ctx context.Context, e *env) ([]Row, error) {
 		Ratio:    fmt.Sprintf("%.2f×", ratio), Target: "≥ 0.70× of 1/(1/H + q/S)", Verdict: verdict(ratio >= 0.70),
 	}}, nil
 }
+
+// benchAddress is where the benchmarks' orders ship.
+var benchAddress = orders.Address{Line1: "1 Main St", City: "Austin", Region: "TX", PostalCode: "78701", Country: "US"}

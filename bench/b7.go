@@ -47,7 +47,8 @@ func (e *env) seedCarts(ctx context.Context, n int) ([]string, error) {
 // the double-submit CSRF token csrf (from the app's _csrf cookie) in the header as
 // the shop's forms send it.
 func checkoutTargeter(appURL, csrf string, carts []string, next *atomic.Int64) vegeta.Targeter {
-	body := []byte(url.Values{"name": {"Bench Shopper"}, "email": {"bench@example.com"}}.Encode())
+	body := []byte(url.Values{"name": {"Bench Shopper"}, "email": {"bench@example.com"}, "line1": {"1 Main St"},
+		"city": {"Austin"}, "region": {"TX"}, "postal_code": {"78701"}, "country": {"US"}, "method": {"standard"}}.Encode())
 	return func(t *vegeta.Target) error {
 		i := next.Add(1) - 1
 		if i >= int64(len(carts)) {

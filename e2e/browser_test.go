@@ -60,6 +60,8 @@ type browser struct {
 	ctx   context.Context // the tab
 	phone bool
 	dir   string // where screenshots and failure artifacts go
+	// checkoutTotal is the total with shipping the last checkout form showed.
+	checkoutTotal string
 
 	origins []string // the app's origins (shop and sandbox): their requests must not fail
 

@@ -99,7 +99,34 @@ func (b *browser) checkoutFromCart(name, email string) int64 {
 	b.checkpoint("checkout")
 	b.typeInto("#name", name)
 	b.typeInto("#email", email)
+	b.fillAddress()
+	b.checkoutTotal = b.text("#checkout-grand-total")
 	return b.click(`form[action="/checkout"] button[type="submit"]`)
+}
+
+// shippingAddresses are valid addresses in the countries a checkout's country
+// list may start on (the cart's currency's).
+var shippingAddresses = map[string][3]string{ // region, postal code, city
+	"US": {"TX", "78701", "Austin"},
+	"CA": {"ON", "K1A 0B1", "Ottawa"},
+	"GB": {"", "SW1A 1AA", "London"},
+}
+
+// fillAddress types a valid address for the country the checkout form shows
+// and leaves its first shipping method chosen.
+func (b *browser) fillAddress() {
+	b.t.Helper()
+	country := b.value("#country")
+	addr, ok := shippingAddresses[country]
+	if !ok {
+		b.t.Fatalf("no test address for %q", country)
+	}
+	b.typeInto("#line1", "1 Main St")
+	b.typeInto("#city", addr[2])
+	if addr[0] != "" {
+		b.do("choose the region", evalVoid(`document.querySelector("#region").value = "`+addr[0]+`"`))
+	}
+	b.typeInto("#postal_code", addr[1])
 }
 
 // onHostedPage checks that the browser is on the sandbox's hosted payment page

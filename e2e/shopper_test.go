@@ -106,6 +106,11 @@ func shopperJourney(t *testing.T, b *browser, readme bool) {
 	if got := minorUnits(b.text("#checkout-total")); got != wantTotal {
 		t.Errorf("checkout total = %d cents, want %d", got, wantTotal)
 	}
+	// What the shopper pays: the items and the chosen method's shipping.
+	payTotal := minorUnits(b.text("#checkout-grand-total"))
+	if payTotal < wantTotal {
+		t.Errorf("the total with shipping = %d cents, less than the items' %d", payTotal, wantTotal)
+	}
 
 	// Fixed: on to the sandbox's hosted page.
 	b.typeInto("#email", "ada@example.com")
@@ -117,8 +122,8 @@ func shopperJourney(t *testing.T, b *browser, readme bool) {
 	if readme {
 		b.readmeScreenshot("hosted-payment-page")
 	}
-	if got := minorUnits(b.text(".amount")); got != wantTotal {
-		t.Errorf("the hosted page asks for %d cents (%q), want %d", got, b.text(".amount"), wantTotal)
+	if got := minorUnits(b.text(".amount")); got != payTotal {
+		t.Errorf("the hosted page asks for %d cents (%q), want %d", got, b.text(".amount"), payTotal)
 	}
 
 	// Pay: back on the shop's success page, which reaches paid by itself.
@@ -153,7 +158,7 @@ func shopperJourney(t *testing.T, b *browser, readme bool) {
 	if got := minorUnits(items[0].Total); got != 3*first.minor() {
 		t.Errorf("line total of %s = %q, want 3 × %s", first.Name, items[0].Total, first.Price)
 	}
-	if got := minorUnits(b.text("#order-total")); got != wantTotal {
-		t.Errorf("order total = %d cents, want %d", got, wantTotal)
+	if got := minorUnits(b.text("#order-total")); got != payTotal {
+		t.Errorf("order total = %d cents, want %d", got, payTotal)
 	}
 }

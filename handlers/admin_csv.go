@@ -21,11 +21,14 @@ type orderExporter interface {
 // zone, with its offset; amounts are decimal major units, in the currency of the
 // currency column. short names what an oversold order is short ("1 × Enamel
 // camp mug"), empty for any other order. fulfilment is to_ship (paid, not shipped),
-// shipped, or empty; shipped_at is when the first shipment left.
+// shipped, or empty; shipped_at is when the first shipment left. The shipping
+// columns are empty for an order made before shipping was collected.
 var csvHeader = []string{
 	"order_number", "created_at", "status", "refund_needed", "currency", "total",
 	"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id",
 	"oversold", "short", "fulfilment", "shipped_at",
+	"shipping_method", "shipping", "ship_recipient", "ship_line1", "ship_line2", "ship_city",
+	"ship_region", "ship_postal_code", "ship_country",
 }
 
 // csvFlushEvery is how many rows are buffered before they are sent on.
@@ -80,6 +83,12 @@ func (h *handler) exportOrders(c echo.Context) error {
 		if r.ShippedAt != nil {
 			record[14] = r.ShippedAt.In(h.cfg.Location).Format(time.RFC3339)
 		}
+		record[15], record[16] = r.ShippingMethodName, r.Shipping().Decimal()
+		record[17], record[18], record[19] = "", r.Line1, r.Line2
+		if r.ShippingMethod != "" {
+			record[17] = r.ShipsTo()
+		}
+		record[20], record[21], record[22], record[23] = r.City, r.Region, r.PostalCode, r.Country
 		for i := range record {
 			record[i] = neutraliseFormula(record[i])
 		}

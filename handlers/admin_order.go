@@ -87,6 +87,7 @@ func (h *handler) adminOrderPage(c echo.Context, id int64) (*views.AdminOrderPag
 		Total:        o.Total().String(),
 		Customer:     o.CustomerName,
 		Email:        o.CustomerEmail,
+		Shipping:     shippingOf(o),
 		Created:      h.adminTime(o.CreatedAt),
 		Paid:         h.adminTimePtr(o.PaidAt),
 		SyncURL:      views.AdminOrderSyncURL(o.ID),

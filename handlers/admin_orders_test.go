@@ -559,7 +559,9 @@ func TestAdminOrdersCSV(t *testing.T) {
 	}
 	header := []string{"order_number", "created_at", "status", "refund_needed", "currency", "total",
 		"items", "customer_name", "customer_email", "paid_at", "orchestrate_payment_id", "oversold", "short",
-		"fulfilment", "shipped_at"}
+		"fulfilment", "shipped_at",
+		"shipping_method", "shipping", "ship_recipient", "ship_line1", "ship_line2", "ship_city", "ship_region",
+		"ship_postal_code", "ship_country"}
 	if diff := cmp.Diff(header, records[0]); diff != "" {
 		t.Fatalf("header (-want +got):\n%s", diff)
 	}

@@ -444,7 +444,7 @@ func TestPriceEditKeepsOrders(t *testing.T) {
 		t.Error("the shopper's order page does not show the $19.99 the order was made at")
 	}
 	page := admin.get("/admin/orders/" + a.orderIDByRef(t, o.ref))
-	if got := page.doc.Find("tfoot td.num").Text(); got != "US$19.99" {
+	if got := page.doc.Find("#order-total").Text(); got != "US$19.99" {
 		t.Errorf("the admin's order page totals %q, want US$19.99", got)
 	}
 	// The next checkout is priced, and paid at Orchestrate, at the new price.

@@ -23,10 +23,53 @@ type paymentStarter interface {
 	Start(ctx context.Context, orderID int64) (link string, err error)
 }
 
-// checkoutForm is the customer form, validated on the server.
+// shippingQuoter lists the shipping methods the checkout offers, priced for a
+// cart.
+type shippingQuoter interface {
+	ShippingOptions(ctx context.Context, currency string, subtotalMinor int64) ([]orders.ShippingOption, error)
+}
+
+// checkoutForm is the customer form, validated on the server: who pays, where
+// the order ships and how.
 type checkoutForm struct {
-	Name  string
-	Email string
+	Name       string
+	Email      string
+	Recipient  string `json:",omitempty"`
+	Line1      string `json:",omitempty"`
+	Line2      string `json:",omitempty"`
+	City       string `json:",omitempty"`
+	Region     string `json:",omitempty"`
+	PostalCode string `json:",omitempty"`
+	Country    string `json:",omitempty"`
+	Method     string `json:",omitempty"`
+}
+
+// readCheckoutForm reads the checkout form's fields from the request, trimmed.
+func readCheckoutForm(c echo.Context) checkoutForm {
+	v := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
+	return checkoutForm{Name: v("name"), Email: v("email"), Recipient: v("recipient"), Line1: v("line1"),
+		Line2: v("line2"), City: v("city"), Region: v("region"), PostalCode: v("postal_code"),
+		Country: v("country"), Method: v("method")}
+}
+
+// kept is the form as shown again: each field clipped, a refused character
+// shown as U+FFFD.
+func (f checkoutForm) kept() checkoutForm {
+	k := func(s string) string { return clip(orders.MarkRefused(s)) }
+	return checkoutForm{Name: k(f.Name), Email: k(f.Email), Recipient: k(f.Recipient), Line1: k(f.Line1),
+		Line2: k(f.Line2), City: k(f.City), Region: k(f.Region), PostalCode: k(f.PostalCode),
+		Country: k(f.Country), Method: k(f.Method)}
+}
+
+// address is the shipping address the form holds, validated with the
+// customer's name as the recipient when none is given.
+func (f checkoutForm) address() orders.Address {
+	recipient := f.Recipient
+	if recipient == "" {
+		recipient = f.Name
+	}
+	return orders.Address{Recipient: recipient, Line1: f.Line1, Line2: f.Line2, City: f.City,
+		Region: f.Region, PostalCode: f.PostalCode, Country: f.Country}
 }
 
 // Messages for a field holding a character orders.CheckText refuses. They are
@@ -37,11 +80,12 @@ const (
 	msgEmailText = "Your email address contains a control, invisible or formatting character (shown as �). Remove it and try again."
 )
 
-// Validate returns the customer as the order stores it (orders.CleanName and
-// orders.NormalizeEmail), or a message per invalid field. A field refused for a
+// Validate returns the customer as the order stores it (orders.CleanName,
+// orders.NormalizeEmail, and the address by orders.Address.Normalize for the
+// countries in shipTo), or a message per invalid field. A field refused for a
 // character it holds keeps what was typed with that character shown as U+FFFD,
 // so the form shows the shopper where it is.
-func (f *checkoutForm) Validate() (orders.Customer, map[string]string) {
+func (f *checkoutForm) Validate(shipTo []string) (orders.Customer, map[string]string) {
 	var cust orders.Customer
 	errs := map[string]string{}
 	name, err := orders.CleanName(f.Name)
@@ -68,8 +112,21 @@ func (f *checkoutForm) Validate() (orders.Customer, map[string]string) {
 	case err != nil:
 		errs["email"] = "Enter an email address like name@example.com."
 	}
+	addr, addrErrs := f.address().Normalize(shipTo)
+	for k, v := range addrErrs {
+		if k == "recipient" && f.Recipient == "" && errs["name"] != "" {
+			continue // the name's message says it; the recipient is the name
+		}
+		errs[k] = v
+	}
+	if !orders.ValidMethodCode(f.Method) {
+		errs["method"] = "Choose a shipping method."
+	}
+	if f.Recipient == "" {
+		addr.Recipient = "" // the customer, whatever name they correct it to
+	}
 	if len(errs) == 0 {
-		cust = orders.Customer{Name: name, Email: email}
+		cust = orders.Customer{Name: name, Email: email, Address: addr, Method: f.Method}
 	}
 	return cust, errs
 }
@@ -96,16 +153,21 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 	if len(cart.Lines) == 0 || len(cart.Unavailable()) > 0 {
 		return c.Redirect(http.StatusSeeOther, views.CartURL) // which says what blocks the checkout
 	}
+	methods, err := h.deps.Payments.ShippingOptions(c.Request().Context(), cart.Currency, cart.Total().Minor)
+	if err != nil {
+		return err
+	}
 	page := views.CheckoutPage{
 		Layout:    h.layout(c, "Check out"),
 		Lines:     cartLines(cart),
 		Total:     cart.Total().String(),
 		Currency:  cart.Currency,
 		CSRFToken: csrfToken(c),
-		Form:      views.CheckoutForm{Name: form.Name, Email: form.Email},
+		Form:      viewForm(form),
 		Errors:    errs,
 		Notice:    notice,
 	}
+	h.shippingView(&page, cart.Total(), methods)
 	page.Layout.CartCount = cart.Count()
 	return render(c, status, views.Checkout(page))
 }
@@ -114,14 +176,20 @@ func (h *handler) renderCheckout(c echo.Context, status int, form checkoutForm, 
 // from the database), start its payment and send the shopper to Orchestrate. An
 // invalid form is sent back to GET /checkout (303) with the input and messages.
 func (h *handler) checkout(c echo.Context) error {
-	form := checkoutForm{
-		Name:  strings.TrimSpace(c.FormValue("name")),
-		Email: strings.TrimSpace(c.FormValue("email")),
+	form := readCheckoutForm(c)
+	if shown := c.FormValue("shown_country"); shown != "" && form.Country != shown && orders.FormatOf(form.Country) != nil {
+		// The country changed since the form was shown, so its region and postal
+		// code fields were another country's: show this one's first.
+		name := orders.FormatOf(form.Country).Name
+		notice := "Check your address as it is written in " + name + ", then continue to payment."
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: form.kept(), Notice: notice}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
 	}
-	customer, errs := form.Validate()
+	customer, errs := form.Validate(h.shipTo())
 	if len(errs) > 0 {
-		kept := checkoutForm{Name: clip(form.Name), Email: clip(form.Email)}
-		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: errs}); err != nil {
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: form.kept(), Errors: errs}); err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
@@ -134,7 +202,7 @@ func (h *handler) checkout(c echo.Context) error {
 	if seen := c.FormValue("currency"); seen != "" && seen != currency {
 		// The currency changed (in another tab) since the form was shown: show the
 		// prices in the new one before making an order in it.
-		kept := checkoutForm{Name: clip(form.Name), Email: clip(form.Email)}
+		kept := form.kept()
 		msg := "Your cart is now priced in " + currency + ". Check the total, then continue to payment."
 		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: kept, Errors: map[string]string{"currency": msg}}); err != nil {
 			return err
@@ -147,6 +215,13 @@ func (h *handler) checkout(c echo.Context) error {
 		// Also from an unchanged cart's order whose units sold since: the cart
 		// still holds the same lines.
 		return h.renderCheckoutShort(c, short, form)
+	}
+	if order == nil && errors.Is(err, orders.ErrNoShipping) {
+		msg := "This shipping method is not available for your cart. Choose another."
+		if err := h.putShopFlash(c, flashCheckout, checkoutFlash{Form: form.kept(), Errors: map[string]string{"method": msg}}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, views.CheckoutURL)
 	}
 	if order == nil && (errors.Is(err, orders.ErrInvalid) || errors.Is(err, orders.ErrNotOffered)) {
 		// Emptied or changed in another tab, or holding a product not sold in the

@@ -218,7 +218,7 @@ func TestCheckoutRedirectsToOrchestrate(t *testing.T) {
 	s.addToCart(ids["enamel-mug"], "2")
 	s.addToCart(ids["house-blend-beans"], "1")
 	// A posted price is ignored: the server prices the cart from the database.
-	p := s.post("/checkout", url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}, "price": {"1"}, "total": {"0.01"}, "amount": {"1"}})
+	p := s.post("/checkout", withAddress(url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}, "price": {"1"}, "total": {"0.01"}, "amount": {"1"}}))
 	if p.StatusCode != http.StatusSeeOther {
 		t.Fatalf("checkout = %d, want 303; body %s", p.StatusCode, p.body)
 	}
@@ -287,7 +287,7 @@ func TestConcurrentCheckoutOnePayment(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			p := s.post("/checkout", url.Values{"_csrf": {token}, "name": {"Grace Hopper"}, "email": {"grace@example.com"}})
+			p := s.post("/checkout", withAddress(url.Values{"_csrf": {token}, "name": {"Grace Hopper"}, "email": {"grace@example.com"}}))
 			statuses[i], locations[i] = p.StatusCode, p.Header.Get("Location")
 		})
 	}

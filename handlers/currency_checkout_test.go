@@ -129,7 +129,7 @@ func TestUnavailableLineBlocksCheckout(t *testing.T) {
 	if r := s.get("/checkout"); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/cart" {
 		t.Errorf("GET /checkout = %d to %q, want 303 to /cart", r.StatusCode, r.Header.Get("Location"))
 	}
-	r := s.post("/checkout", url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {"GBP"}})
+	r := s.post("/checkout", withAddress(url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {"GBP"}}))
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/cart" {
 		t.Errorf("POST /checkout = %d to %q, want 303 to /cart", r.StatusCode, r.Header.Get("Location"))
 	}
@@ -153,7 +153,7 @@ func TestUnavailableLineBlocksCheckout(t *testing.T) {
 	if p := s.get("/cart"); p.doc.Find("#cart-unavailable").Length() != 0 || p.doc.Find(`main a[href="/checkout"]`).Length() != 1 {
 		t.Error("the cart is still blocked once the mug is removed")
 	}
-	r = s.post("/checkout", url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {"GBP"}})
+	r = s.post("/checkout", withAddress(url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {"GBP"}}))
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), a.sandbox.URL) {
 		t.Fatalf("checkout = %d to %q, want 303 to the sandbox", r.StatusCode, r.Header.Get("Location"))
 	}
@@ -185,7 +185,7 @@ func TestCheckoutInEachCurrency(t *testing.T) {
 			s.get("/?currency=" + strings.ToLower(tc.currency))
 			s.addToCart(ids["pour-over-dripper"], "2")
 			s.addToCart(ids["brass-scoop"], "1")
-			r := s.post("/checkout", url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {tc.currency}})
+			r := s.post("/checkout", withAddress(url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {tc.currency}}))
 			if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), a.sandbox.URL) {
 				t.Fatalf("checkout = %d to %q, want 303 to the sandbox; body %s", r.StatusCode, r.Header.Get("Location"), r.body)
 			}
@@ -255,7 +255,7 @@ func TestCheckoutRefusesACurrencyNotShown(t *testing.T) {
 	s.addToCart(a.productIDs(t)["enamel-mug"], "1")
 	s.get("/checkout?currency=EUR")
 	s.get("/?currency=GBP") // another tab
-	r := s.post("/checkout", url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {"EUR"}})
+	r := s.post("/checkout", withAddress(url.Values{"name": {"Ann Lee"}, "email": {"ann@example.com"}, "currency": {"EUR"}}))
 	p := s.followRefused(t, r, "/checkout")
 	if got := p.doc.Find("#checkout-currency").Text(); !strings.Contains(got, "now priced in GBP") {
 		t.Errorf("the checkout says %q, want that the cart is now in GBP", got)

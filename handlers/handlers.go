@@ -51,6 +51,9 @@ type Config struct {
 	// Monday), the dates of the list's filters, and every time the admin and its
 	// CSV show. Nil is UTC.
 	Location *time.Location
+	// ShipTo lists the countries the checkout ships to (ISO codes the address
+	// table holds); nil is orders.DefaultShipTo.
+	ShipTo []string
 }
 
 // Orders is the order store: what the shop's and the admin's pages read and
@@ -73,6 +76,7 @@ type Payments interface {
 	orderCreator     // checkout.go
 	paymentStarter   // checkout.go
 	paymentChecker   // order.go
+	shippingQuoter   // checkout.go
 	paymentConfirmer // admin_order.go
 	orderActor       // admin_order_actions.go
 }

@@ -81,12 +81,20 @@ type appOptions struct {
 	payments func(*orders.Payments)
 	// options are added to the app's own.
 	options []checkout.Option
+	// chargeShipping keeps the seeded shipping rates; otherwise Standard is
+	// free on every order, so the tests of items' prices read totals of items.
+	chargeShipping bool
 }
 
 // newAppWith is newAppWithPool with options, and its own sandbox sending webhooks
 // to it.
 func newAppWith(t testing.TB, pool *pgxpool.Pool, opts appOptions) *app {
 	t.Helper()
+	if !opts.chargeShipping {
+		if _, err := pool.Exec(context.Background(), `UPDATE shipping_rates SET free_over_minor = 0 WHERE method = 'standard'`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	sb := startSandbox(t, opts)
 	a := newInstance(t, pool, sb, opts)
 	if err := sb.sb.RegisterWebhook(a.server(t).URL+"/webhooks/orchestrate", testWebhookSecret); err != nil {

@@ -90,6 +90,7 @@ func (h *handler) showOrder(kind string) echo.HandlerFunc {
 			Total:    order.Total().String(),
 			Customer: order.CustomerName,
 			Email:    order.CustomerEmail,
+			Shipping: shippingOf(order),
 			Return:   kind,
 			Status:   h.orderStatus(c, order, kind),
 			Items:    orderItemRows(items, order.Currency),

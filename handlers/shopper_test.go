@@ -155,7 +155,7 @@ func (s *shopper) addToCart(productID, quantity string) {
 // checkout submits the checkout form.
 func (s *shopper) checkout(name, email string) *page {
 	s.t.Helper()
-	return s.post("/checkout", url.Values{"name": {name}, "email": {email}})
+	return s.post("/checkout", withAddress(url.Values{"name": {name}, "email": {email}}))
 }
 
 // payments lists every payment the sandbox holds, newest first.

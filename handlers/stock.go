@@ -79,21 +79,18 @@ func (h *handler) renderCheckoutShort(c echo.Context, short *orders.ShortageErro
 		Layout:    layout,
 		Lines:     shortLines(short),
 		CSRFToken: csrfToken(c),
-		Form:      views.CheckoutForm{Name: clip(form.Name), Email: clip(form.Email)},
+		Form:      viewForm(form.kept()),
 	}))
 }
 
 // fitCart handles POST /cart/fit, the shortage page's button: each short line
 // is lowered to what is available (removed when none is), then the shopper goes
-// back to the checkout form (303) with the name and email it sent kept and what
+// back to the checkout form (303) with the customer and address it sent kept and what
 // changed said, or to the cart when nothing is left in it.
 func (h *handler) fitCart(c echo.Context) error {
 	// Only shown again in the form, where the checkout validates them; a refused
 	// character is shown as U+FFFD, as the form's own messages show it.
-	kept := checkoutForm{
-		Name:  clip(orders.MarkRefused(strings.TrimSpace(c.FormValue("name")))),
-		Email: clip(orders.MarkRefused(strings.TrimSpace(c.FormValue("email")))),
-	}
+	kept := readCheckoutForm(c).kept()
 	ctx := c.Request().Context()
 	fitted, err := h.deps.Carts.FitToStock(ctx, cartID(c))
 	if err != nil {

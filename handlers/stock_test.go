@@ -114,7 +114,7 @@ func TestFiftyShoppersTenKettles(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			answers[i] = shoppers[i].post("/checkout", url.Values{"_csrf": {tokens[i]}, "name": {fmt.Sprintf("Shopper %d", i)}, "email": {"shopper@example.com"}})
+			answers[i] = shoppers[i].post("/checkout", withAddress(url.Values{"_csrf": {tokens[i]}, "name": {fmt.Sprintf("Shopper %d", i)}, "email": {"shopper@example.com"}}))
 		})
 	}
 	wg.Wait()

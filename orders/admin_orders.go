@@ -453,7 +453,9 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 		                 ORDER BY applied DESC, created_at DESC LIMIT 1), ''),
 		       o.oversold,
 		       CASE WHEN o.oversold THEN coalesce((SELECT string_agg(i.short || ' × ' || i.name, ', ' ORDER BY i.name, i.product_id)
-		                                          FROM order_items i WHERE i.order_id = o.id AND i.short > 0), '') ELSE '' END
+		                                          FROM order_items i WHERE i.order_id = o.id AND i.short > 0), '') ELSE '' END,
+		       o.shipping_method, o.shipping_method_name, o.shipping_minor, o.ship_recipient, o.ship_line1,
+		       o.ship_line2, o.ship_city, o.ship_region, o.ship_postal_code, o.ship_country
 		FROM orders o WHERE `+f.where(&args)+`
 		ORDER BY o.created_at DESC, o.id DESC`, customPlan(args)...)
 	if err != nil {
@@ -463,7 +465,8 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 	o := &r.Order
 	_, err = pgx.ForEachRow(rows, []any{&o.ID, &o.Number, &o.PublicRef, &o.Status, &o.Currency, &o.TotalMinor,
 		&o.CustomerName, &o.CustomerEmail, &o.RefundNeeded, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt, &o.ShippedAt,
-		&r.Items, &r.PaymentID, &o.Oversold, &r.Short}, func() error { return fn(&r) })
+		&r.Items, &r.PaymentID, &o.Oversold, &r.Short, &o.ShippingMethod, &o.ShippingMethodName, &o.ShippingMinor,
+		&o.Recipient, &o.Line1, &o.Line2, &o.City, &o.Region, &o.PostalCode, &o.Country}, func() error { return fn(&r) })
 	if err != nil {
 		return fmt.Errorf("export orders: %w", err)
 	}

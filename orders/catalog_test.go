@@ -85,7 +85,7 @@ func TestCartAndOrderInTheShoppersCurrency(t *testing.T) {
 	if err := carts.Add(ctx, cartID, mug, 2, "EUR"); err != nil {
 		t.Fatal(err)
 	}
-	customer := orders.Customer{Name: "Ann", Email: "ann@example.com"}
+	customer := shopper("Ann", "ann@example.com")
 
 	totals := map[string]int64{"USD": 3400 + 2*1999, "EUR": 3200 + 2*1900, "GBP": 2800 + 2*1600, "CAD": 4600 + 2*2700}
 	seen := map[int64]string{}

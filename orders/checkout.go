@@ -46,16 +46,26 @@ func (p *Payments) Checkout(ctx context.Context, cartID, currency string, c Cust
 // currency, holds the units of tracked products until the payment's expiry plus
 // the hold grace, writes the attempt, and links the cart to the order.
 //
-// While the cart is unchanged and checked out in the same currency, a repeated
-// checkout (a double click, a second tab) returns the same payable order and no
-// attempt, with the customer c now gives (see changeCustomer); the caller then
-// Starts its payment, which holds its units again if they were released. It
-// returns ErrEmptyCart for an empty cart, ErrNotOffered when a line's product has
-// no price in currency, a *ShortageError (ErrSoldOut) naming the short lines when
+// The order ships to c.Address by c.Method, priced in SQL from the merchant's
+// shipping_rates: free when the items add up to at least the rate's
+// free_over_minor. The total, and so the payment's amount, includes it.
+//
+// While the cart is unchanged and checked out in the same currency, address and
+// shipping method, a repeated checkout (a double click, a second tab) returns the
+// same payable order and no attempt, with the customer c now gives (see
+// changeCustomer); the caller then Starts its payment, which holds its units
+// again if they were released. A changed address or method makes a new order, as
+// a changed currency does: its total may differ, and a payment's amount cannot
+// change. It returns ErrEmptyCart for an empty cart, ErrNotOffered when a
+// line's product has no price in currency, ErrNoShipping when c.Method is not
+// offered in currency, a *ShortageError (ErrSoldOut) naming the short lines when
 // the database refuses to hold them, ErrBusy when units were refused and freed
 // again five times over, and ErrInvalid when the cart changed while it was being
 // priced.
 func (p *Payments) PlaceOrder(ctx context.Context, cartID, currency string, c Customer) (*Order, *Attempt, error) {
+	if !ValidMethodCode(c.Method) {
+		return nil, nil, fmt.Errorf("shipping method %q: %w", c.Method, ErrNoShipping)
+	}
 	for range 5 {
 		o, a, err := p.placeOrder(ctx, cartID, currency, c)
 		if !holdRefused(err) {
@@ -94,7 +104,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 	//
 	// The second makes, in one snapshot of the prices, the order and its items,
 	// the holds, the attempt, the events and the cart's link to the order. No
-	// order is made when a line has no price.
+	// order is made when a line has no price or the method no rate in currency.
 	//
 	// The holds: the cart's earlier orders that can still be paid give theirs
 	// up (the shopper changed the cart, or its currency, and checks out what it
@@ -106,7 +116,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 	// the whole checkout, fails.
 	//
 	// While the cart is unchanged, it stands for a payable order in currency,
-	// which a checkout reuses: then the statement makes nothing.
+	// shipping as c asks, which a checkout reuses: then the statement makes nothing.
 	b := &pgx.Batch{}
 	var existing *int64
 	b.Queue(`SELECT order_id FROM carts WHERE id = $1 FOR UPDATE`, cartID).QueryRow(func(row pgx.Row) error {
@@ -122,12 +132,26 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 				FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
 				LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $3
 				WHERE ci.cart_id = $2
+			), ship AS (
+				SELECT m.code, m.name,
+				       CASE WHEN r.free_over_minor <= (SELECT sum(amount_minor * quantity) FROM priced)
+				            THEN 0 ELSE r.amount_minor END AS amount_minor
+				FROM shipping_methods m JOIN shipping_rates r ON r.method = m.code AND r.currency = $3
+				WHERE m.code = $11 AND m.active
 			), o AS (
-				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email)
-				SELECT $1, $2, $3, sum(amount_minor * quantity), $4, $5 FROM priced
-				HAVING count(*) > 0 AND count(*) = count(amount_minor)
+				INSERT INTO orders (public_ref, cart_id, currency, total_minor, customer_name, customer_email,
+				                    ship_recipient, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code,
+				                    ship_country, shipping_method, shipping_method_name, shipping_minor)
+				SELECT $1, $2, $3, sum(priced.amount_minor * priced.quantity) + ship.amount_minor, $4, $5,
+				       $12, $13, $14, $15, $16, $17, $18, ship.code, ship.name, ship.amount_minor
+				FROM priced, ship
+				GROUP BY ship.code, ship.name, ship.amount_minor
+				HAVING count(*) > 0 AND count(*) = count(priced.amount_minor)
 				   AND NOT EXISTS (SELECT 1 FROM carts c JOIN orders r ON r.id = c.order_id
-				                   WHERE c.id = $2 AND r.status = ANY($10) AND r.currency = $3)
+				                   WHERE c.id = $2 AND r.status = ANY($10) AND r.currency = $3
+				                     AND (r.ship_recipient, r.ship_line1, r.ship_line2, r.ship_city, r.ship_region,
+				                          r.ship_postal_code, r.ship_country, r.shipping_method)
+				                       = ($12, $13, $14, $15, $16, $17, $18, $11))
 				RETURNING `+orderColumns+`
 			), items AS (
 				INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity)
@@ -186,7 +210,8 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 			       ARRAY(SELECT DISTINCT order_id FROM given_up) AS gave_up
 			FROM o, a`,
 		randomToken(16), cartID, currency, c.Name, c.Email, now, p.cfg.RecheckYoung, p.holdUntil(now),
-		finalStatuses(), payableStatuses()).Query(func(rows pgx.Rows) error {
+		finalStatuses(), payableStatuses(), c.Method, c.Address.Recipient, c.Address.Line1, c.Address.Line2,
+		c.Address.City, c.Address.Region, c.Address.PostalCode, c.Address.Country).Query(func(rows pgx.Rows) error {
 		got, err := pgx.CollectRows(rows, pgx.RowToAddrOfStructByName[placed])
 		if err != nil {
 			return fmt.Errorf("place order: %w", err)
@@ -206,7 +231,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 			if err != nil {
 				return nil, nil, err
 			}
-			if o.Status.Payable() && o.Currency == currency {
+			if o.Status.Payable() && o.Currency == currency && o.Address == c.Address && o.ShippingMethod == c.Method {
 				if o.CustomerName != c.Name || o.CustomerEmail != c.Email {
 					// Its own transaction, locking the order only after the cart's
 					// is over: reconciliation locks an order before its cart.
@@ -215,7 +240,7 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 				return o, nil, err
 			}
 		}
-		return nil, nil, p.whyNoOrder(ctx, cartID, currency)
+		return nil, nil, p.whyNoOrder(ctx, cartID, currency, c.Method)
 	}
 	events := []Event{
 		{OrderID: pl.ID, Subject: "order", ToStatus: string(StatusAwaitingPayment), Cause: "checkout"},
@@ -233,15 +258,19 @@ func (p *Payments) placeOrder(ctx context.Context, cartID, currency string, c Cu
 }
 
 // whyNoOrder says why the checkout's statement made no order: an empty cart, a
-// line without a price in currency, or (when neither is true now) a cart whose
-// prices changed while it was checked out.
-func (p *Payments) whyNoOrder(ctx context.Context, cartID, currency string) error {
+// line without a price in currency, a shipping method not offered in currency,
+// or (when none is true now) a cart whose prices changed while it was checked
+// out.
+func (p *Payments) whyNoOrder(ctx context.Context, cartID, currency, method string) error {
 	var lines, unpriced int
+	var shippable bool
 	err := p.pool.QueryRow(ctx, `
-		SELECT count(*), count(*) FILTER (WHERE pp.amount_minor IS NULL)
+		SELECT count(*), count(*) FILTER (WHERE pp.amount_minor IS NULL),
+		       EXISTS (SELECT 1 FROM shipping_methods m JOIN shipping_rates r ON r.method = m.code AND r.currency = $2
+		               WHERE m.code = $3 AND m.active)
 		FROM cart_items ci JOIN products p ON p.id = ci.product_id AND p.active
 		LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
-		WHERE ci.cart_id = $1`, cartID, currency).Scan(&lines, &unpriced)
+		WHERE ci.cart_id = $1`, cartID, currency, method).Scan(&lines, &unpriced, &shippable)
 	switch {
 	case err != nil:
 		return fmt.Errorf("price cart: %w", err)
@@ -249,6 +278,8 @@ func (p *Payments) whyNoOrder(ctx context.Context, cartID, currency string) erro
 		return ErrEmptyCart
 	case unpriced > 0:
 		return fmt.Errorf("%d of the cart's products in %s: %w", unpriced, currency, ErrNotOffered)
+	case !shippable:
+		return fmt.Errorf("%q in %s: %w", method, currency, ErrNoShipping)
 	}
 	return fmt.Errorf("the cart's prices changed while it was checked out: %w", ErrInvalid)
 }

@@ -30,16 +30,33 @@ type Order struct {
 	RefundNeeded  bool   `db:"refund_needed"`
 	// Oversold: paid after its hold was released and its units sold; the
 	// items' Short says what is missing.
-	Oversold  bool       `db:"oversold"`
-	CreatedAt time.Time  `db:"created_at"`
-	UpdatedAt time.Time  `db:"updated_at"`
-	PaidAt    *time.Time `db:"paid_at"`
+	Oversold bool `db:"oversold"`
+	// Address, the method and its price are the shipping as chosen at checkout;
+	// TotalMinor includes ShippingMinor. Empty for orders made before shipping.
+	Address
+	ShippingMethod     string     `db:"shipping_method"`
+	ShippingMethodName string     `db:"shipping_method_name"`
+	ShippingMinor      int64      `db:"shipping_minor"`
+	CreatedAt          time.Time  `db:"created_at"`
+	UpdatedAt          time.Time  `db:"updated_at"`
+	PaidAt             *time.Time `db:"paid_at"`
 	// ShippedAt is when its first shipment left, nil until then.
 	ShippedAt *time.Time `db:"shipped_at"`
 }
 
-// Total is the order's amount.
+// Total is the order's amount, shipping included.
 func (o *Order) Total() Money { return Money{o.TotalMinor, o.Currency} }
+
+// ShipsTo is the name the order ships to: the recipient, or the customer.
+func (o *Order) ShipsTo() string {
+	if o.Recipient != "" {
+		return o.Recipient
+	}
+	return o.CustomerName
+}
+
+// Shipping is the order's shipping cost.
+func (o *Order) Shipping() Money { return Money{o.ShippingMinor, o.Currency} }
 
 // OrderItem is one line of an order as it was sold.
 type OrderItem struct {
@@ -97,10 +114,13 @@ type Event struct {
 // ActorSystem is the actor of the app's own changes.
 const ActorSystem = "system"
 
-// Customer is who pays for an order.
+// Customer is who pays for an order, where it ships and how: Address as
+// Address.Normalize returns it, Method a shipping method's code.
 type Customer struct {
-	Name  string
-	Email string
+	Name    string
+	Email   string
+	Address Address
+	Method  string
 }
 
 // ValidEmail reports whether s is a bare email address (no display name, no
@@ -132,7 +152,9 @@ func (s *Orders) WithMetrics(m *Metrics) *Orders {
 }
 
 const orderColumns = `id, number, public_ref, status, currency, total_minor, customer_name,
-	customer_email, refund_needed, oversold, created_at, updated_at, paid_at, shipped_at`
+	customer_email, refund_needed, oversold, ship_recipient, ship_line1, ship_line2, ship_city, ship_region,
+	ship_postal_code, ship_country, shipping_method, shipping_method_name, shipping_minor, created_at,
+	updated_at, paid_at, shipped_at`
 
 const attemptColumns = `id::text, order_id, status, amount_minor, currency, orchestrate_payment_id,
 	payment_link, expires_at, completed_at, last_error, applied, last_checked_at, superseded_at, created_at, updated_at`

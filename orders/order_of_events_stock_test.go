@@ -47,7 +47,7 @@ func TestEveryOrderOfEventsKeepsStock(t *testing.T) {
 			if err := orders.NewCarts(db.Pool).Add(ctx, cart, kettle, 1, "USD"); err != nil {
 				t.Fatal(err)
 			}
-			o, a, err := p.PlaceOrder(ctx, cart, "USD", orders.Customer{Name: "Ann", Email: "ann@example.com"})
+			o, a, err := p.PlaceOrder(ctx, cart, "USD", shopper("Ann", "ann@example.com"))
 			if err != nil {
 				t.Fatal(err)
 			}

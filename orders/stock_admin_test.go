@@ -53,7 +53,7 @@ func TestStockEditsInterleavedWithCheckouts(t *testing.T) {
 		errs                  []error
 		start                 = make(chan struct{})
 		fail                  = func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
-		customer              = orders.Customer{Name: "Ann", Email: "ann@example.com"}
+		customer              = shopper("Ann", "ann@example.com")
 		// Every checkout answered signals progress; the merchant recounts after
 		// every fifth, so recounts land among checkouts and payments in flight.
 		progress  = make(chan struct{}, shoppers)

@@ -116,7 +116,7 @@ func TestReleaseExpiredHoldsFollowsTheClock(t *testing.T) {
 		if err := carts.Add(ctx, cart, kettle, quantity, "USD"); err != nil {
 			t.Fatal(err)
 		}
-		o, _, err := p.Checkout(ctx, cart, "USD", orders.Customer{Name: "Ann", Email: "ann@example.com"})
+		o, _, err := p.Checkout(ctx, cart, "USD", shopper("Ann", "ann@example.com"))
 		if o == nil {
 			t.Fatalf("checkout: %v", err)
 		}
@@ -145,7 +145,7 @@ func TestReleaseExpiredHoldsFollowsTheClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		return cart
-	}(), "USD", orders.Customer{Name: "Bo", Email: "bo@example.com"})
+	}(), "USD", shopper("Bo", "bo@example.com"))
 	if extended == nil || err == nil {
 		t.Fatalf("checkout with a failing create = %v, %v; want the order and an error", extended, err)
 	}

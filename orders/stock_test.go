@@ -77,7 +77,7 @@ func TestCheckoutHoldsAndReleases(t *testing.T) {
 	carts := orders.NewCarts(db.Pool)
 	payments := orders.NewPayments(db.Pool, nil, orders.PaymentsConfig{}, nil)
 	kettle, mug := productID(t, db, "gooseneck-kettle"), productID(t, db, "enamel-mug")
-	customer := orders.Customer{Name: "Ann", Email: "ann@example.com"}
+	customer := shopper("Ann", "ann@example.com")
 	cart := func(q int) string {
 		id := orders.NewCartID()
 		if err := carts.Add(ctx, id, kettle, q, "USD"); err != nil {
@@ -196,7 +196,7 @@ func TestChangedCartTakesOverItsOrdersHolds(t *testing.T) {
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock (product_id, on_hand) VALUES ($1, 1)`, kettle); err != nil {
 		t.Fatal(err)
 	}
-	customer := orders.Customer{Name: "Ann", Email: "ann@example.com"}
+	customer := shopper("Ann", "ann@example.com")
 	cartID := orders.NewCartID()
 	if err := carts.Add(ctx, cartID, kettle, 1, "USD"); err != nil {
 		t.Fatal(err)

@@ -163,6 +163,7 @@ type AdminOrderPage struct {
 	Total        string
 	Customer     string
 	Email        string
+	Shipping     Shipping
 	Created      string
 	Paid         string
 	Items        []OrderItem

@@ -10,6 +10,7 @@ type OrderPage struct {
 	Total     string
 	Customer  string
 	Email     string
+	Shipping  Shipping
 	Return    string // "", "success" or "cancel": which page the shopper is on
 	Status    OrderStatus
 	CSRFToken string

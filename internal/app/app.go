@@ -182,6 +182,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		TrustProxy:     cfg.TrustProxy,
 		Clock:          a.Clock,
 		Location:       cfg.StoreTimezone,
+		ShipTo:         cfg.ShipTo,
 	}, handlers.Deps{
 		Catalog:   a.Catalog,
 		Carts:     a.Carts,

@@ -174,7 +174,8 @@ func TestCheckoutRoundTripsBeforeCreate(t *testing.T) {
 			t.Fatalf("add to cart: %d", resp.StatusCode)
 		}
 		rec.take() // what the checkout sends starts here
-		resp = post("/checkout", url.Values{"name": {name}, "email": {"shopper@example.com"}})
+		resp = post("/checkout", url.Values{"name": {name}, "email": {"shopper@example.com"}, "line1": {"1 Main St"},
+			"city": {"Austin"}, "region": {"TX"}, "postal_code": {"78701"}, "country": {"US"}, "method": {"standard"}})
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, sbURL) {
 			t.Fatalf("POST /checkout = %d to %q, want 303 to the sandbox's payment page", resp.StatusCode, loc)
 		}

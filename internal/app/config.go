@@ -75,6 +75,9 @@ type Config struct {
 	StoreName string // STORE_NAME
 	// StoreTimezone is STORE_TIMEZONE: the zone of the admin's days, weeks and times.
 	StoreTimezone *time.Location
+	// ShipTo is SHIP_TO_COUNTRIES: the ISO codes of the countries the checkout
+	// ships to, in the order its country list shows them.
+	ShipTo []string
 
 	AdminUsername string // ADMIN_USERNAME
 	AdminPassword string // ADMIN_PASSWORD (plain, or a bcrypt/argon2id hash)
@@ -136,6 +139,12 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.Env != envDevelopment && c.Env != envProduction {
 		bad("APP_ENV must be %q or %q, not %q", envDevelopment, envProduction, c.Env)
+	}
+	if shipTo, err := orders.ParseShipTo(get("SHIP_TO_COUNTRIES", strings.Join(orders.DefaultShipTo, ","))); err != nil {
+		bad("SHIP_TO_COUNTRIES must be comma-separated ISO country codes the shop has address formats for (%s): %v",
+			strings.Join(orders.DefaultShipTo, ","), err)
+	} else {
+		c.ShipTo = shipTo
 	}
 	// "Local" would tie the store's day to the machine's zone, which is what this
 	// setting exists to avoid.

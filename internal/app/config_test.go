@@ -328,3 +328,23 @@ func TestLoadConfigCookieSecret(t *testing.T) {
 		})
 	}
 }
+
+// SHIP_TO_COUNTRIES defaults to the US, Canada, the UK and the euro area; a code
+// without an address format stops the app with a message naming it.
+func TestLoadConfigShipTo(t *testing.T) {
+	c, err := LoadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.ShipTo, ","); got != "US,CA,GB,AT,BE,HR,CY,EE,FI,FR,DE,GR,IE,IT,LV,LT,LU,MT,NL,PT,SK,SI,ES" {
+		t.Errorf("ShipTo = %s by default", got)
+	}
+	c, err = LoadConfig(env(map[string]string{"SHIP_TO_COUNTRIES": "gb, ie"}))
+	if err != nil || strings.Join(c.ShipTo, ",") != "GB,IE" {
+		t.Errorf("SHIP_TO_COUNTRIES=gb, ie: %v, %v", c, err)
+	}
+	_, err = LoadConfig(env(map[string]string{"SHIP_TO_COUNTRIES": "US,JP"}))
+	if err == nil || !strings.Contains(err.Error(), "SHIP_TO_COUNTRIES") || !strings.Contains(err.Error(), "JP") {
+		t.Errorf("SHIP_TO_COUNTRIES=US,JP: error %v, want one naming the variable and JP", err)
+	}
+}
