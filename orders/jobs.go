@@ -28,6 +28,8 @@ type JobsConfig struct {
 	// own default is an hour, long for a payment a shopper is waiting on).
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
+	// Register adds the workers of jobs other packages queue (the mail's).
+	Register []func(*river.Workers)
 }
 
 // NewJobs returns the River client that runs reconciliation: webhook-driven
@@ -57,6 +59,9 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	river.AddWorker(workers, &confirmPaymentWorker{p: p})
 	river.AddWorker(workers, &confirmAttemptWorker{p: p})
 	river.AddWorker(workers, &sweepWorker{p: p, batch: cfg.SweepBatch})
+	for _, register := range cfg.Register {
+		register(workers)
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers: workers,
