@@ -38,6 +38,30 @@ type Catcher struct {
 	srv      *smtp.Server
 	ln       net.Listener
 	done     chan struct{}
+	// hold, when set, stops every message at DATA, before its body is read,
+	// until release is closed; held receives once per message stopped.
+	hold, held chan struct{}
+}
+
+// Hold makes the catcher stop each message at DATA, before reading it, until
+// Release: a test kills the sender at that moment. The returned channel
+// receives once per message stopped.
+func (c *Catcher) Hold() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hold, c.held = make(chan struct{}), make(chan struct{}, 16)
+	return c.held
+}
+
+// Release lets held messages go on (a sender that died meanwhile delivers
+// nothing) and stops holding.
+func (c *Catcher) Release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hold != nil {
+		close(c.hold)
+		c.hold, c.held = nil, nil
+	}
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port) and serves SMTP until Close.
@@ -62,6 +86,7 @@ func (c *Catcher) Addr() string { return c.ln.Addr().String() }
 // Close stops the server and waits for it.
 func (c *Catcher) Close() error {
 	err := c.srv.Close()
+	c.ln.Close() // Serve may not have registered it yet
 	<-c.done
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
@@ -100,6 +125,16 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = append(s.to, to); return nil }
 
 func (s *session) Data(r io.Reader) error {
+	s.c.mu.Lock()
+	hold, held := s.c.hold, s.c.held
+	s.c.mu.Unlock()
+	if hold != nil {
+		select {
+		case held <- struct{}{}:
+		default:
+		}
+		<-hold
+	}
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return err
