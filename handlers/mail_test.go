@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	checkout "github.com/orchestrate-checkout/checkout/internal/app"
+
 	"github.com/orchestrate-checkout/checkout/internal/mailcatcher"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/mailer"
@@ -250,7 +252,7 @@ func TestOutboxQueueIsIdempotent(t *testing.T) {
 	payOnHostedPage(t, o.link, "4242424242424242")
 	eventually(t, "the receipt", func() bool { return a.count(t, `SELECT count(*) FROM mail_outbox WHERE status = 'sent'`) == 1 })
 	id, _ := strconv.ParseInt(a.orderIDByRef(t, o.ref), 10, 64)
-	outbox := mailer.NewOutbox(a.pool, "shop.test")
+	outbox := mailer.NewOutbox(a.pool, "shop.test", clockwork.NewRealClock())
 	tx, err := a.pool.Begin(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -268,4 +270,37 @@ func TestOutboxQueueIsIdempotent(t *testing.T) {
 	if err := tx.QueryRow(context.Background(), `SELECT count(DISTINCT message_id) FROM mail_outbox WHERE order_id = $1`, id).Scan(&ids); err != nil || ids != 2 {
 		t.Errorf("%d distinct Message-IDs for a receipt and its resend, want 2 (%v)", ids, err)
 	}
+}
+
+// TestOrderLookupCapsLinksPerOrder: one order is mailed at most three lookup
+// links an hour of the app's clock; the fourth ask is answered the same and
+// sends nothing, and an hour later a link is sent again.
+func TestOrderLookupCapsLinksPerOrder(t *testing.T) {
+	catcher := startCatcher(t, "127.0.0.1:0")
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC))
+	a := newAppWith(t, testdb.New(t).Pool, withSMTP(t, catcher.Addr(), appOptions{clock: clock}))
+	o := a.checkoutOne(t)
+	var number string
+	if err := a.pool.QueryRow(context.Background(), `SELECT number FROM orders WHERE public_ref = $1`, o.ref).Scan(&number); err != nil {
+		t.Fatal(err)
+	}
+	s := a.newShopper(t)
+	ask := func() {
+		t.Helper()
+		if p := s.post("/orders/lookup", url.Values{"email": {"ada@example.com"}, "number": {number}}); p.StatusCode != http.StatusSeeOther {
+			t.Fatalf("lookup = %d, want 303", p.StatusCode)
+		}
+	}
+	for range 4 {
+		ask()
+	}
+	if n := a.count(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'lookup'`); n != 3 {
+		t.Errorf("%d lookup links queued for four asks in an hour, want 3", n)
+	}
+	clock.Advance(time.Hour + time.Second)
+	ask()
+	if n := a.count(t, `SELECT count(*) FROM mail_outbox WHERE kind = 'lookup'`); n != 4 {
+		t.Errorf("%d lookup links queued after an hour passed, want 4", n)
+	}
+	eventually(t, "the links to arrive", func() bool { return len(messagesTo(catcher, "ada@example.com", "link to your order")) == 4 })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -34,7 +35,7 @@ func (o *Outbox) Lookup(ctx context.Context, email, number string) error {
 	}
 	var recent int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM mail_outbox WHERE order_id = $1 AND kind = 'lookup'
-		AND created_at > now() - interval '1 hour'`, orderID).Scan(&recent); err != nil {
+		AND created_at > $2`, orderID, o.clock.Now().Add(-time.Hour)).Scan(&recent); err != nil {
 		return err
 	}
 	if recent >= lookupsPerHour {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -66,11 +67,13 @@ type Outbox struct {
 	jobs jobInserter
 	// domain is the right-hand side of every Message-ID (PUBLIC_URL's host).
 	domain string
+	clock  clockwork.Clock // when a message was queued (the lookups' hourly cap)
 }
 
-// NewOutbox returns the outbox over pool; domain is the Message-IDs' domain.
-func NewOutbox(pool *pgxpool.Pool, domain string) *Outbox {
-	return &Outbox{pool: pool, domain: domain}
+// NewOutbox returns the outbox over pool; domain is the Message-IDs' domain,
+// clock the app's clock.
+func NewOutbox(pool *pgxpool.Pool, domain string, clock clockwork.Clock) *Outbox {
+	return &Outbox{pool: pool, domain: domain, clock: clock}
 }
 
 // SetJobs gives the outbox the River client Enqueue inserts jobs with. Call it
@@ -88,10 +91,10 @@ var ErrNoJobs = errors.New("mailer: no job client (SetJobs)")
 func (o *Outbox) Queue(ctx context.Context, tx pgx.Tx, orderID int64, kind Kind, sequence int) ([]river.InsertManyParams, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `
-		INSERT INTO mail_outbox (order_id, kind, sequence, message_id, recipient)
-		SELECT id, $2, $3, $4, customer_email FROM orders WHERE id = $1
+		INSERT INTO mail_outbox (order_id, kind, sequence, message_id, recipient, created_at)
+		SELECT id, $2, $3, $4, customer_email, $5 FROM orders WHERE id = $1
 		ON CONFLICT (order_id, kind, sequence) DO NOTHING
-		RETURNING id`, orderID, kind, sequence, o.messageID(orderID, kind, sequence)).Scan(&id)
+		RETURNING id`, orderID, kind, sequence, o.messageID(orderID, kind, sequence), o.clock.Now()).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var exists bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, orderID).Scan(&exists); err != nil {

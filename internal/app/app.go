@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		SweepInterval: cfg.SweepInterval,
 		RescueAfter:   cfg.JobRescueAfter,
 	}
-	a.Outbox = mailer.NewOutbox(a.Pool, cfg.PublicURL.Hostname())
+	a.Outbox = mailer.NewOutbox(a.Pool, cfg.PublicURL.Hostname(), a.Clock)
 	smtp, err := a.mailServer()
 	if err != nil {
 		return nil, err
