@@ -119,6 +119,12 @@ func TestReceiptSentOnceUnderDuplicatesSweepAndSync(t *testing.T) {
 			t.Errorf("the receipt lacks %q:\n%s", want, raw)
 		}
 	}
+	if !strings.Contains(raw, "\r\nTotal: US$19.99\r\n") {
+		t.Errorf("the plain text has no line \"Total: US$19.99\":\n%s", raw)
+	}
+	if got := a.orderEvents(t, o.ref, "mail"); strings.Join(got, ",") != ">queued,queued>sent" {
+		t.Errorf("the order's mail events are %q, want queued then sent, once", got)
+	}
 	if receipts[0].MessageID != "<"+messageID+">" {
 		t.Errorf("Message-ID %q, want the outbox's <%s>", receipts[0].MessageID, messageID)
 	}
@@ -175,6 +181,9 @@ func TestReceiptRetriedWhileSMTPDown(t *testing.T) {
 	eventually(t, "the mail jobs to finish", func() bool { return a.mailIdle(t) })
 	if n := len(up.Messages()); n != 1 {
 		t.Errorf("%d messages after the retry, want 1", n)
+	}
+	if got := a.orderEvents(t, o.ref, "mail"); strings.Join(got, ",") != ">queued,queued>failed,failed>sent" {
+		t.Errorf("the order's mail events are %q, want queued, the first failure, sent", got)
 	}
 }
 

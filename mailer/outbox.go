@@ -108,6 +108,10 @@ func (o *Outbox) Queue(ctx context.Context, tx pgx.Tx, orderID int64, kind Kind,
 	if err != nil {
 		return nil, fmt.Errorf("queue %s mail for order %d: %w", kind, orderID, err)
 	}
+	if _, err := tx.Exec(ctx, `INSERT INTO order_events (order_id, subject, to_status, cause, source_id, detail, created_at)
+		SELECT order_id, 'mail', 'queued', kind, message_id, kind || ' to ' || recipient, created_at FROM mail_outbox WHERE id = $1`, id); err != nil {
+		return nil, fmt.Errorf("record %s mail for order %d: %w", kind, orderID, err)
+	}
 	return []river.InsertManyParams{{Args: SendArgs{MessageID: id}}}, nil
 }
 

@@ -94,14 +94,23 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	if err != nil {
 		w.logger.Warn("sending mail failed", "mail", m.ID, "order", m.OrderID, "kind", m.Kind, "attempt", job.Attempt, "error", err)
-		if _, uerr := pool.Exec(ctx, `UPDATE mail_outbox SET status = 'failed', attempts = attempts + 1, last_error = $2
-			WHERE id = $1 AND status <> 'sent'`, m.ID, truncate(err.Error(), 500)); uerr != nil {
+		// The order's timeline records the first failure, not every retry.
+		if _, uerr := pool.Exec(ctx, `WITH m AS (
+				UPDATE mail_outbox SET status = 'failed', attempts = attempts + 1, last_error = $2
+				WHERE id = $1 AND status <> 'sent' RETURNING order_id, kind, message_id, recipient, attempts)
+			INSERT INTO order_events (order_id, subject, from_status, to_status, cause, source_id, detail)
+			SELECT order_id, 'mail', 'queued', 'failed', kind, message_id, kind || ' to ' || recipient || ': ' || $2 || ' (retrying)'
+			FROM m WHERE attempts = 1`, m.ID, truncate(err.Error(), 500)); uerr != nil {
 			w.logger.Warn("recording a mail failure", "mail", m.ID, "error", uerr)
 		}
 		return err
 	}
-	if _, err := pool.Exec(ctx, `UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = now()
-		WHERE id = $1 AND status <> 'sent'`, m.ID); err != nil {
+	if _, err := pool.Exec(ctx, `WITH m AS (
+			UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = $2
+			WHERE id = $1 AND status <> 'sent' RETURNING order_id, kind, message_id, recipient, $3::text AS from_status)
+		INSERT INTO order_events (order_id, subject, from_status, to_status, cause, source_id, detail, created_at)
+		SELECT order_id, 'mail', from_status, 'sent', kind, message_id, kind || ' to ' || recipient, $2 FROM m`,
+		m.ID, w.outbox.clock.Now(), m.Status); err != nil {
 		return err
 	}
 	w.logger.Info("mail sent", "mail", m.ID, "order", m.OrderID, "kind", m.Kind)
@@ -148,7 +157,7 @@ func (w *Worker) compose(ctx context.Context, m *Message) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDate()
 	// The text component contains no markup; templ escaped its text as HTML.
-	msg.SetBodyString(gomail.TypeTextPlain, html.UnescapeString(tb.String()))
+	msg.SetBodyString(gomail.TypeTextPlain, plainText(tb.String()))
 	msg.AddAlternativeString(gomail.TypeTextHTML, hb.String())
 	return msg, nil
 }
@@ -247,6 +256,16 @@ func shipmentDetails(ctx context.Context, q interface {
 	}
 	v.Carrier, _ = row["carrier"].(string)
 	v.Tracking, _ = row["tracking_number"].(string)
+}
+
+// plainText turns the text component's output into the message's plain text:
+// unescaped, each line trimmed of the spaces templ puts between its nodes.
+func plainText(rendered string) string {
+	lines := strings.Split(html.UnescapeString(rendered), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func nonEmpty(ss ...string) []string {
