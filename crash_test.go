@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orchestrate-checkout/checkout/internal/apptest"
+	"github.com/orchestrate-checkout/checkout/internal/mailcatcher"
 	"github.com/orchestrate-checkout/checkout/internal/testdb"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
@@ -98,6 +99,8 @@ type crashEnv struct {
 	appURL   string
 	opts     apptest.Options
 	app      *apptest.Instance // nil until the first start
+	// mail is the SMTP server the app sends to; it outlives the app's restarts.
+	mail *mailcatcher.Catcher
 }
 
 const crashAPIKey, crashSecret = "sk_crash_test", "whsec_crash_test"
@@ -130,7 +133,13 @@ func newCrashEnv(t *testing.T) *crashEnv {
 	go func() { defer close(done); _ = sb.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
+	if c.mail, err = mailcatcher.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.mail.Release(); c.mail.Close() })
+
 	c.opts = apptest.Options{DatabaseURL: db.URL, Addr: addr, Env: []string{
+		"SMTP_URL=smtp://" + c.mail.Addr(),
 		// A shopper's cookies outlive a restart, as with a COOKIE_SECRET in production.
 		"COOKIE_SECRET=cookie-secret-of-the-crash-tests-0123",
 		"ORCHESTRATE_API_KEY=" + crashAPIKey,

@@ -97,6 +97,7 @@ type Deps struct {
 	Payments  Payments
 	Inbox     Inbox
 	Hooks     OutgoingWebhooks // nil serves no outgoing webhooks page
+	Mail      Mail             // nil: the order page says nothing of mail and lookups send none
 	Readiness Readiness
 	// Flashes carry a rejected form to the page that shows it (NewFlashManager);
 	// nil keeps them in this process's memory, for one instance only.

@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/orchestrate-checkout/checkout/mailer"
 	"github.com/orchestrate-checkout/checkout/orders"
 	"github.com/orchestrate-checkout/checkout/views"
 )
@@ -25,6 +26,12 @@ type shopOrderReader interface {
 type paymentChecker interface {
 	Refresh(ctx context.Context, orderID int64, interval time.Duration) error
 	Poll(ctx context.Context, ref string, interval time.Duration) (*orders.Order, error)
+}
+
+// receiptReader reads the newest message of a kind queued for an order (nil when
+// none), for the order page to say truthfully whether its receipt was sent.
+type receiptReader interface {
+	Latest(ctx context.Context, orderID int64, kind mailer.Kind) (*mailer.Message, error)
 }
 
 // confirmInterval is how often a polled order page may ask Orchestrate.
@@ -152,7 +159,7 @@ func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) view
 	switch o.Status {
 	case orders.StatusPaid:
 		s.Tone, s.Heading = "ok", "Thank you, your payment was received."
-		s.Message = "We have emailed nothing yet — this is a demo shop — but your order is paid and on its way."
+		s.Message = h.receiptMessage(c, o)
 	case orders.StatusNeedsReview:
 		s.Tone, s.Heading = "warn", "We are checking your payment."
 		s.Message = "Your payment did not match the order exactly. We will contact you; there is nothing you need to do."
@@ -186,6 +193,29 @@ func (h *handler) orderStatus(c echo.Context, o *orders.Order, kind string) view
 		}
 	}
 	return s
+}
+
+// receiptMessage says where the paid order's receipt stands, in the store's time
+// zone: queued, sent at a time, or failed and being retried.
+func (h *handler) receiptMessage(c echo.Context, o *orders.Order) string {
+	const paid = "Your order is paid and on its way. "
+	if h.deps.Mail == nil {
+		return paid + "This shop sends no email."
+	}
+	m, err := h.deps.Mail.Latest(c.Request().Context(), o.ID, mailer.KindReceipt)
+	switch {
+	case err != nil:
+		logger(c).Warn("reading the receipt's state", "order", o.Number, "error", err)
+		return paid
+	case m == nil:
+		return paid + "No receipt is queued for this order."
+	case m.Status == mailer.StatusSent && m.SentAt != nil:
+		return paid + "We emailed your receipt to " + m.Recipient + " at " + m.SentAt.In(h.cfg.Location).Format("15:04 MST on 2 January 2006") + "."
+	case m.Status == mailer.StatusFailed:
+		return paid + "We could not email your receipt to " + m.Recipient + " yet; we keep trying."
+	default:
+		return paid + "Your receipt is on its way to " + m.Recipient + "."
+	}
 }
 
 // payOrder handles POST /orders/:ref/pay: continue to the open payment, or start

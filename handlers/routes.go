@@ -41,6 +41,8 @@ func (h *handler) routes(e *echo.Echo) {
 	shop.POST("/cart/fit", h.fitCart)
 	shop.GET("/checkout", h.showCheckout)
 	shop.POST("/checkout", h.checkout)
+	shop.GET("/orders/lookup", h.showLookup)
+	shop.POST("/orders/lookup", h.lookup, h.lookupRateLimit())
 	shop.GET("/orders/:ref", h.showOrder(""))
 	shop.GET("/orders/:ref/success", h.showOrder("success"))
 	shop.GET("/orders/:ref/cancel", h.showOrder("cancel"))

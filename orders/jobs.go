@@ -30,6 +30,8 @@ type JobsConfig struct {
 	RescueAfter time.Duration
 	// Hooks delivers outbound webhooks; nil registers no delivery worker.
 	Hooks *Hooks
+	// Register adds the workers of jobs other packages queue (the mail's).
+	Register []func(*river.Workers)
 }
 
 // NewJobs returns the River client that runs reconciliation: webhook-driven
@@ -61,6 +63,9 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	river.AddWorker(workers, &sweepWorker{p: p, batch: cfg.SweepBatch})
 	if cfg.Hooks != nil {
 		river.AddWorker(workers, &deliverWebhookWorker{h: cfg.Hooks})
+	}
+	for _, register := range cfg.Register {
+		register(workers)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},

@@ -14,6 +14,10 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL=$(printf '%s' "$PG_SERVER_URL" | sed -E 's#^(postgres(ql)?://[^/]*)/postgres#\1/checkout#')
 fi
 
+# Development mail goes to the app's in-memory catcher on a fixed port unless
+# SMTP_URL says otherwise.
+export MAIL_CATCHER_ADDR=${MAIL_CATCHER_ADDR:-127.0.0.1:1025}
+
 echo "run: building the app" >&2
 go build -o bin/checkout .
 
@@ -69,6 +73,9 @@ cat >&2 <<MSG
 MSG
 if [ -z "${ORCHESTRATE_API_KEY:-}" ]; then
   echo "  Sandbox:  ${SANDBOX_PUBLIC_URL:-http://localhost:8081}/_sandbox/   (built-in Orchestrate sandbox; test card 4242 4242 4242 4242; API key sk_sandbox_dev)" >&2
+  if [ -z "${SMTP_URL:-}" ] && [ "$MAIL_CATCHER_ADDR" != off ]; then
+    echo "  Mail:     ${SANDBOX_PUBLIC_URL:-http://localhost:8081}/_sandbox/mail   (local mail catcher, SMTP on $MAIL_CATCHER_ADDR; nothing leaves this machine)" >&2
+  fi
 else
   echo "  Orchestrate: ${ORCHESTRATE_BASE_URL:-https://sandbox.orchestrate.global}" >&2
 fi

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,8 @@ import (
 
 	"github.com/orchestrate-checkout/checkout/handlers"
 	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	"github.com/orchestrate-checkout/checkout/internal/mailcatcher"
+	"github.com/orchestrate-checkout/checkout/mailer"
 	"github.com/orchestrate-checkout/checkout/migrations"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
@@ -53,6 +56,12 @@ type App struct {
 	Jobs     *river.Client[pgx.Tx] // reconciliation; Run starts it unless WithoutJobs
 	Inbox    *orders.Inbox         // webhook deliveries, queued on Jobs
 	Hooks    *orders.Hooks         // outbound webhooks to MERCHANT_WEBHOOK_URL
+	// Outbox is the shop's mail to shoppers (receipts, shipments, lookups); its
+	// messages are sent by a River worker over Config.SMTP or the catcher.
+	Outbox *mailer.Outbox
+	// MailCatcher is the local SMTP server that keeps development mail when no
+	// SMTP_URL is set; nil otherwise.
+	MailCatcher *mailcatcher.Catcher
 
 	// Handler is the shop: every route and middleware, served on Config.Addr.
 	Handler *echo.Echo
@@ -151,17 +160,32 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		return nil, err
 	}
 	a.Payments.AddEffect(a.Hooks.Effect)
-	a.Jobs, err = orders.NewJobs(a.Pool, a.Payments, orders.JobsConfig{
+	jobsCfg := orders.JobsConfig{
 		Workers:       o.jobWorkers,
 		SweepInterval: cfg.SweepInterval,
 		RescueAfter:   cfg.JobRescueAfter,
 		Hooks:         a.Hooks,
-	}, logger.With("component", "river"))
+	}
+	a.Outbox = mailer.NewOutbox(a.Pool, cfg.PublicURL.Hostname(), a.Clock)
+	smtp, err := a.mailServer()
+	if err != nil {
+		return nil, err
+	}
+	if smtp != nil {
+		worker := mailer.NewWorker(a.Outbox, mailer.Config{SMTP: smtp, From: cfg.MailFrom, StoreName: cfg.StoreName, PublicURL: cfg.PublicURL},
+			logger.With("component", "mail"))
+		jobsCfg.Register = append(jobsCfg.Register, worker.Register)
+		a.Payments.AddEffect(a.Outbox.Effect)
+	} else {
+		logger.Warn("no SMTP_URL and no mail catcher: no mail is sent to shoppers")
+	}
+	a.Jobs, err = orders.NewJobs(a.Pool, a.Payments, jobsCfg, logger.With("component", "river"))
 	if err != nil {
 		return nil, err
 	}
 	a.Payments.SetJobs(a.Jobs)
 	a.Hooks.SetJobs(a.Jobs)
+	a.Outbox.SetJobs(a.Jobs)
 	a.Inbox = orders.NewInbox(a.Pool, a.Jobs)
 
 	// Admin sessions and the shop's flashes live in PostgreSQL (table sessions),
@@ -190,6 +214,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		Payments:  a.Payments,
 		Inbox:     a.Inbox,
 		Hooks:     a.Hooks,
+		Mail:      a.Outbox,
 		Readiness: readiness,
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
@@ -204,6 +229,27 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// mailServer is where mail goes: SMTP_URL, or in development without one the
+// local mail catcher, started here on MAIL_CATCHER_ADDR; nil when neither.
+func (a *App) mailServer() (*mailer.SMTP, error) {
+	cfg := a.Config
+	if cfg.SMTP != nil {
+		return cfg.SMTP, nil
+	}
+	if cfg.Production() || cfg.MailCatcherAddr == "" {
+		return nil, nil
+	}
+	catcher, err := mailcatcher.Start(cfg.MailCatcherAddr)
+	if err != nil {
+		return nil, fmt.Errorf("MAIL_CATCHER_ADDR: %w", err)
+	}
+	a.MailCatcher = catcher
+	a.closers = append(a.closers, func() { catcher.Close() })
+	host, port, _ := net.SplitHostPort(catcher.Addr())
+	n, _ := strconv.Atoi(port)
+	return &mailer.SMTP{Host: host, Port: n}, nil
 }
 
 // migrate applies the pending migrations and returns the readiness check /readyz

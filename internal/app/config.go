@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	_ "time/tzdata" // STORE_TIMEZONE works on images without a zone database
 
 	"github.com/orchestrate-checkout/checkout/internal/adminauth"
+	"github.com/orchestrate-checkout/checkout/mailer"
 	"github.com/orchestrate-checkout/checkout/orchestrate/sandbox"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -73,6 +75,15 @@ type Config struct {
 	SandboxFaults     sandbox.Faults // SANDBOX_LATENCY and the other SANDBOX_* fault settings
 
 	StoreName string // STORE_NAME
+
+	// SMTP is SMTP_URL, where the shop's mail goes; nil when unset, in which case
+	// development starts the local mail catcher on MailCatcherAddr.
+	SMTP *mailer.SMTP
+	// MailFrom is MAIL_FROM, the sender of the shop's mail.
+	MailFrom string
+	// MailCatcherAddr is MAIL_CATCHER_ADDR, where the development mail catcher
+	// listens; "" when "off".
+	MailCatcherAddr string
 	// StoreTimezone is STORE_TIMEZONE: the zone of the admin's days, weeks and times.
 	StoreTimezone *time.Location
 	// ShipTo is SHIP_TO_COUNTRIES: the ISO codes of the countries the checkout
@@ -136,6 +147,19 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		AdminUsername:            get("ADMIN_USERNAME", "admin"),
 		AdminPassword:            get("ADMIN_PASSWORD", defaultAdminPassword),
 		StoreName:                get("STORE_NAME", "Field Kettle"),
+	}
+	if raw := getenv("SMTP_URL"); strings.TrimSpace(raw) != "" {
+		smtp, err := mailer.ParseSMTPURL(strings.TrimSpace(raw))
+		if err != nil {
+			bad("%v", err) // never the URL itself: it may hold a password
+		}
+		c.SMTP = smtp
+	}
+	c.MailCatcherAddr = get("MAIL_CATCHER_ADDR", "127.0.0.1:0")
+	if c.MailCatcherAddr == "off" {
+		c.MailCatcherAddr = ""
+	} else if portOf(c.MailCatcherAddr, "") == "" {
+		bad("MAIL_CATCHER_ADDR must be host:port, :port or off, not %q", c.MailCatcherAddr)
 	}
 	if c.Env != envDevelopment && c.Env != envProduction {
 		bad("APP_ENV must be %q or %q, not %q", envDevelopment, envProduction, c.Env)
@@ -261,7 +285,19 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	mailHost := "localhost"
+	if c.PublicURL != nil {
+		mailHost = c.PublicURL.Hostname()
+	}
+	c.MailFrom = get("MAIL_FROM", c.StoreName+" <orders@"+mailHost+">")
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		bad("MAIL_FROM must be an address such as \"Field Kettle <orders@example.com>\", not %q", c.MailFrom)
+	}
+
 	if c.Production() {
+		if c.SMTP == nil {
+			bad("SMTP_URL is required in production (receipts are mailed)")
+		}
 		if c.OrchestrateAPIKey == "" {
 			bad("ORCHESTRATE_API_KEY is required in production (the built-in sandbox never runs there)")
 		}

@@ -93,6 +93,7 @@ func validProduction() map[string]string {
 		"ORCHESTRATE_API_KEY":        "sk_live_x",
 		"ORCHESTRATE_WEBHOOK_SECRET": "whsec_x",
 		"ADMIN_PASSWORD":             "correct horse battery staple",
+		"SMTP_URL":                   "smtps://mailer:s3cret-pass@smtp.example.com",
 	}
 }
 
@@ -182,6 +183,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "API key without webhook secret", env: map[string]string{"ORCHESTRATE_API_KEY": "sk"}, wantErr: []string{"ORCHESTRATE_WEBHOOK_SECRET"}},
 		{name: "several problems reported at once", env: map[string]string{"ORCHESTRATE_MCC": "x", "ADDR": "y"}, wantErr: []string{"ORCHESTRATE_MCC", "ADDR"}},
 		{name: "production without API key", base: validProduction, env: map[string]string{"ORCHESTRATE_API_KEY": ""}, wantErr: []string{"ORCHESTRATE_API_KEY"}},
+		{name: "production without SMTP", base: validProduction, env: map[string]string{"SMTP_URL": ""}, wantErr: []string{"SMTP_URL is required"}},
+		{name: "SMTP_URL of another scheme", env: map[string]string{"SMTP_URL": "http://u:hidden-pw@mail.test"}, wantErr: []string{"SMTP_URL must start with smtp://"}},
+		{name: "SMTP_URL with a bad tls", env: map[string]string{"SMTP_URL": "smtp://u:hidden-pw@mail.test?tls=maybe"}, wantErr: []string{"SMTP_URL: tls"}},
+		{name: "bad MAIL_FROM", env: map[string]string{"MAIL_FROM": "not an address"}, wantErr: []string{"MAIL_FROM"}},
 		{name: "production without webhook secret", base: validProduction, env: map[string]string{"ORCHESTRATE_WEBHOOK_SECRET": ""}, wantErr: []string{"ORCHESTRATE_WEBHOOK_SECRET"}},
 		{name: "production over http", base: validProduction, env: map[string]string{"PUBLIC_URL": "http://shop.example.com"}, wantErr: []string{"PUBLIC_URL must be https"}},
 		{name: "production with http Orchestrate", base: validProduction, env: map[string]string{"ORCHESTRATE_BASE_URL": "http://orchestrate.test"}, wantErr: []string{"ORCHESTRATE_BASE_URL must be https"}},

@@ -46,9 +46,26 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { a.pruneSessions(ctx); return nil })
 
 	if a.Sandbox != nil {
-		a.serve(ctx, g, "sandbox", a.sandboxLn, a.Sandbox.Handler())
+		var h http.Handler = a.Sandbox.Handler()
+		if a.MailCatcher != nil {
+			// The catcher's page sits beside the sandbox's dashboard.
+			mux := http.NewServeMux()
+			mux.Handle("GET /_sandbox/mail", a.MailCatcher.Handler())
+			mux.Handle("/", h)
+			h = mux
+		}
+		a.serve(ctx, g, "sandbox", a.sandboxLn, h)
 		g.Go(func() error { return a.Sandbox.Run(ctx) })
 		a.Logger.Info("Orchestrate sandbox started", "url", cfg.SandboxPublicURL.String(), "dashboard", cfg.SandboxPublicURL.String()+"/_sandbox/", "webhooks_to", cfg.SandboxWebhookURL.String())
+	}
+	if a.MailCatcher != nil {
+		page := "(no page: the sandbox is not running)"
+		if a.Sandbox != nil {
+			page = cfg.SandboxPublicURL.String() + "/_sandbox/mail"
+		}
+		a.Logger.Info("mail catcher started: development mail is kept here, not delivered", "smtp", a.MailCatcher.Addr(), "page", page)
+	} else if cfg.SMTP != nil {
+		a.Logger.Info("mail goes to SMTP", "server", cfg.SMTP.String())
 	}
 	if a.shopLn != nil {
 		a.serve(ctx, g, "shop", a.shopLn, a.Handler)
