@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -159,12 +160,28 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, orderID int64, kind Kin
 }
 
 // Effect is the outbox's orders.Effect: the paid transition queues the receipt
-// (sequence 0, once per order).
-func (o *Outbox) Effect(ctx context.Context, tx pgx.Tx, orderID int64, change orders.OrderChange, _ string) ([]river.InsertManyParams, error) {
-	if change != orders.ChangePaid {
-		return nil, nil
+// (sequence 0, once per order), a shipment its "shipped" mail (once per
+// shipment).
+func (o *Outbox) Effect(ctx context.Context, tx pgx.Tx, orderID int64, change orders.OrderChange, detail string) ([]river.InsertManyParams, error) {
+	switch change {
+	case orders.ChangePaid:
+		return o.Queue(ctx, tx, orderID, KindReceipt, 0)
+	case orders.ChangeShipped:
+		// One "shipped" mail per shipment: its sequence is the shipment's id.
+		shipment, err := strconv.Atoi(detail)
+		if err != nil {
+			return nil, fmt.Errorf("shipped mail of order %d: shipment %q: %w", orderID, detail, err)
+		}
+		return o.Queue(ctx, tx, orderID, KindShipped, shipment)
 	}
-	return o.Queue(ctx, tx, orderID, KindReceipt, 0)
+	return nil, nil
+}
+
+// ResendReceipt queues the order's receipt once more, as a new message (the next
+// sequence, its own Message-ID): what the merchant's Resend does
+// (orders.Payments.SetReceiptResender).
+func (o *Outbox) ResendReceipt(ctx context.Context, tx pgx.Tx, orderID int64) ([]river.InsertManyParams, error) {
+	return o.QueueNext(ctx, tx, orderID, KindReceipt)
 }
 
 // Latest returns the order's newest message of kind, or nil when there is none.

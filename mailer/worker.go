@@ -3,7 +3,6 @@ package mailer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -130,7 +129,9 @@ func (w *Worker) compose(ctx context.Context, m *Message) (*gomail.Msg, error) {
 		subject = fmt.Sprintf("%s: order %s confirmed", w.cfg.StoreName, view.Number)
 		htmlBody, textBody = views.ReceiptHTML(view), views.ReceiptText(view)
 	case KindShipped:
-		shipmentDetails(ctx, w.outbox.pool, m, &view)
+		if err := shipmentDetails(ctx, w.outbox.pool, m, &view); err != nil {
+			return nil, err
+		}
 		subject = fmt.Sprintf("%s: order %s has shipped", w.cfg.StoreName, view.Number)
 		htmlBody, textBody = views.ShippedHTML(view), views.ShippedText(view)
 	case KindLookup:
@@ -162,100 +163,52 @@ func (w *Worker) compose(ctx context.Context, m *Message) (*gomail.Msg, error) {
 	return msg, nil
 }
 
-// mailOrder reads the order as its emails show it. The order's row is read as
-// JSON so shipping columns are shown when the schema has them.
+// mailOrder reads the order as its emails show it.
 func (o *Outbox) mailOrder(ctx context.Context, orderID int64, cfg Config) (views.MailOrder, error) {
-	var raw []byte
-	if err := o.pool.QueryRow(ctx, `SELECT to_jsonb(o) FROM orders o WHERE id = $1`, orderID).Scan(&raw); err != nil {
+	store := orders.NewOrders(o.pool)
+	order, err := store.ByID(ctx, orderID)
+	if err != nil {
 		return views.MailOrder{}, fmt.Errorf("order %d: %w", orderID, err)
 	}
-	var row map[string]any
-	if err := json.Unmarshal(raw, &row); err != nil {
+	items, err := store.Items(ctx, orderID)
+	if err != nil {
 		return views.MailOrder{}, err
 	}
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			if s, ok := row[k].(string); ok && strings.TrimSpace(s) != "" {
-				return strings.TrimSpace(s)
-			}
-		}
-		return ""
-	}
-	currency := str("currency")
-	minor := func(keys ...string) (int64, bool) {
-		for _, k := range keys {
-			if f, ok := row[k].(float64); ok {
-				return int64(f), true
-			}
-		}
-		return 0, false
-	}
-	total, _ := minor("total_minor")
 	v := views.MailOrder{
 		StoreName: cfg.StoreName,
-		Number:    str("number"),
-		Customer:  str("customer_name"),
-		Total:     orders.Money{Minor: total, Currency: currency}.String(),
+		Number:    order.Number,
+		Customer:  order.CustomerName,
+		Total:     order.Total().String(),
+		Address:   order.Address.Lines(order.ShipsTo()),
 	}
 	if cfg.PublicURL != nil {
-		v.OrderURL = cfg.PublicURL.String() + "/orders/" + url.PathEscape(str("public_ref"))
+		v.OrderURL = cfg.PublicURL.String() + "/orders/" + url.PathEscape(order.PublicRef)
 	}
-	if method := str("shipping_method_name", "shipping_method", "ship_method"); method != "" {
-		v.Shipping = method
-		if cost, ok := minor("shipping_minor", "shipping_price_minor", "shipping_cost_minor"); ok {
-			v.Shipping += " — " + orders.Money{Minor: cost, Currency: currency}.String()
-		}
+	if order.ShippingMethodName != "" {
+		v.Shipping = order.ShippingMethodName + " — " + order.Shipping().String()
 	}
-	for _, line := range []string{
-		str("shipping_recipient", "shipping_name", "ship_recipient"),
-		str("shipping_line1", "shipping_address_line1", "ship_line1"),
-		str("shipping_line2", "shipping_address_line2", "ship_line2"),
-		strings.TrimSpace(strings.Join(nonEmpty(
-			str("shipping_city", "ship_city"),
-			str("shipping_region", "ship_region"),
-			str("shipping_postal_code", "ship_postal_code")), " ")),
-		str("shipping_country", "ship_country"),
-	} {
-		if line != "" && len(v.Address) < 6 {
-			v.Address = append(v.Address, line)
-		}
-	}
-	rows, err := o.pool.Query(ctx, `SELECT name, unit_price_minor, quantity FROM order_items WHERE order_id = $1 ORDER BY product_id`, orderID)
-	if err != nil {
-		return v, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var it orders.OrderItem
-		if err := rows.Scan(&it.Name, &it.UnitMinor, &it.Quantity); err != nil {
-			return v, err
-		}
+	for _, it := range items {
 		v.Items = append(v.Items, views.OrderItem{
 			Name:      it.Name,
 			Quantity:  it.Quantity,
-			UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: currency}.String(),
-			LineTotal: it.LineTotal(currency).String(),
+			UnitPrice: orders.Money{Minor: it.UnitMinor, Currency: order.Currency}.String(),
+			LineTotal: it.LineTotal(order.Currency).String(),
 		})
 	}
-	return v, rows.Err()
+	return v, nil
 }
 
 // shipmentDetails fills the carrier and tracking number of the shipment the
-// message's sequence names, when the schema has shipments; it tells nothing
-// otherwise.
+// message's sequence names.
 func shipmentDetails(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}, m *Message, v *views.MailOrder) {
-	var raw []byte
-	if err := q.QueryRow(ctx, `SELECT to_jsonb(s) FROM shipments s WHERE order_id = $1 AND id = $2`, m.OrderID, m.Sequence).Scan(&raw); err != nil {
-		return
+}, m *Message, v *views.MailOrder) error {
+	err := q.QueryRow(ctx, `SELECT carrier, tracking FROM shipments WHERE order_id = $1 AND id = $2`, m.OrderID, m.Sequence).
+		Scan(&v.Carrier, &v.Tracking)
+	if err != nil {
+		return fmt.Errorf("shipment %d of order %d: %w", m.Sequence, m.OrderID, err)
 	}
-	var row map[string]any
-	if json.Unmarshal(raw, &row) != nil {
-		return
-	}
-	v.Carrier, _ = row["carrier"].(string)
-	v.Tracking, _ = row["tracking_number"].(string)
+	return nil
 }
 
 // plainText turns the text component's output into the message's plain text:
@@ -266,16 +219,6 @@ func plainText(rendered string) string {
 		lines[i] = strings.TrimSpace(l)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func nonEmpty(ss ...string) []string {
-	out := ss[:0]
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func truncate(s string, n int) string {

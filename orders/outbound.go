@@ -218,69 +218,75 @@ func (h *Hooks) Effect(ctx context.Context, tx pgx.Tx, orderID int64, change Ord
 	return []river.InsertManyParams{{Args: DeliverWebhookArgs{WebhookID: id}, InsertOpts: &opts}}, nil
 }
 
-// webhookOrder is the order as a webhook's data carries it. Shipping details are
-// taken from the order's ship_* or shipping_* columns when it has them.
-func webhookOrder(ctx context.Context, tx pgx.Tx, orderID int64) (map[string]any, error) {
-	var row map[string]any
-	if err := tx.QueryRow(ctx, `SELECT to_jsonb(o) FROM orders o WHERE id = $1`, orderID).Scan(&row); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("order %d: %w", orderID, ErrNotFound)
-		}
+// WebhookOrder is the order as a webhook's data carries it: amounts in minor
+// units and as decimal strings of the order's currency.
+type WebhookOrder struct {
+	Number     string           `json:"number"`
+	Status     Status           `json:"status"`
+	Currency   string           `json:"currency"`
+	TotalMinor int64            `json:"total_minor"`
+	Total      string           `json:"total"`
+	Items      []WebhookItem    `json:"items"`
+	Shipping   *WebhookShipping `json:"shipping,omitempty"`
+}
+
+// WebhookItem is one line of a webhook's order.
+type WebhookItem struct {
+	ProductID      int64  `json:"product_id"`
+	Name           string `json:"name"`
+	Quantity       int    `json:"quantity"`
+	UnitPriceMinor int64  `json:"unit_price_minor"`
+	UnitPrice      string `json:"unit_price"`
+	TotalMinor     int64  `json:"total_minor"`
+	Total          string `json:"total"`
+}
+
+// WebhookShipping is where and how a webhook's order ships; absent for an order
+// made before shipping was collected.
+type WebhookShipping struct {
+	Method     string `json:"method"`
+	MethodName string `json:"method_name"`
+	PriceMinor int64  `json:"price_minor"`
+	Price      string `json:"price"`
+	Recipient  string `json:"recipient"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city"`
+	Region     string `json:"region,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Country    string `json:"country"`
+}
+
+// webhookOrder reads the order as a webhook's data carries it, in tx.
+func webhookOrder(ctx context.Context, tx pgx.Tx, orderID int64) (*WebhookOrder, error) {
+	o, err := scanOrder(tx.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, orderID))
+	if err != nil {
 		return nil, fmt.Errorf("read order %d: %w", orderID, err)
 	}
-	currency, _ := row["currency"].(string)
-	total, _ := row["total_minor"].(float64)
-	order := map[string]any{
-		"number":      row["number"],
-		"status":      row["status"],
-		"currency":    currency,
-		"total_minor": int64(total),
-		"total":       Money{Minor: int64(total), Currency: currency}.Decimal(),
-	}
-	shipping := map[string]any{}
-	for k, v := range row {
-		name, ok := strings.CutPrefix(k, "shipping_")
-		if !ok {
-			name, ok = strings.CutPrefix(k, "ship_")
-		}
-		if ok && v != nil && v != "" {
-			shipping[name] = v
-		}
-	}
-	if len(shipping) > 0 {
-		order["shipping"] = shipping
+	out := &WebhookOrder{Number: o.Number, Status: o.Status, Currency: o.Currency,
+		TotalMinor: o.TotalMinor, Total: o.Total().Decimal(), Items: []WebhookItem{}}
+	if o.ShippingMethod != "" {
+		out.Shipping = &WebhookShipping{Method: o.ShippingMethod, MethodName: o.ShippingMethodName,
+			PriceMinor: o.ShippingMinor, Price: o.Shipping().Decimal(), Recipient: o.ShipsTo(),
+			Line1: o.Line1, Line2: o.Line2, City: o.City, Region: o.Region, PostalCode: o.PostalCode, Country: o.Country}
 	}
 	rows, err := tx.Query(ctx, `
-		SELECT product_id, name, unit_price_minor, quantity
+		SELECT product_id, name, unit_price_minor, quantity, short
 		FROM order_items WHERE order_id = $1 ORDER BY product_id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("read order %d items: %w", orderID, err)
 	}
-	items := []map[string]any{}
-	for rows.Next() {
-		var productID, unit int64
-		var name string
-		var qty int
-		if err := rows.Scan(&productID, &name, &unit, &qty); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		line := Money{Minor: unit * int64(qty), Currency: currency}
-		items = append(items, map[string]any{
-			"product_id":       productID,
-			"name":             name,
-			"quantity":         qty,
-			"unit_price_minor": unit,
-			"unit_price":       Money{Minor: unit, Currency: currency}.Decimal(),
-			"total_minor":      line.Minor,
-			"total":            line.Decimal(),
-		})
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByName[OrderItem])
+	if err != nil {
+		return nil, fmt.Errorf("read order %d items: %w", orderID, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, it := range items {
+		line := it.LineTotal(o.Currency)
+		out.Items = append(out.Items, WebhookItem{ProductID: it.ProductID, Name: it.Name, Quantity: it.Quantity,
+			UnitPriceMinor: it.UnitMinor, UnitPrice: Money{Minor: it.UnitMinor, Currency: o.Currency}.Decimal(),
+			TotalMinor: line.Minor, Total: line.Decimal()})
 	}
-	order["items"] = items
-	return order, nil
+	return out, nil
 }
 
 // newWebhookID returns a fresh webhook-id: msg_ and 24 random base62 characters.

@@ -176,6 +176,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 			logger.With("component", "mail"))
 		jobsCfg.Register = append(jobsCfg.Register, worker.Register)
 		a.Payments.AddEffect(a.Outbox.Effect)
+		a.Payments.SetReceiptResender(a.Outbox.ResendReceipt)
 	} else {
 		logger.Warn("no SMTP_URL and no mail catcher: no mail is sent to shoppers")
 	}
