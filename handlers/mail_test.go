@@ -313,3 +313,58 @@ func TestOrderLookupCapsLinksPerOrder(t *testing.T) {
 	}
 	eventually(t, "the links to arrive", func() bool { return len(messagesTo(catcher, "ada@example.com", "link to your order")) == 4 })
 }
+
+// TestShippedMailOncePerShipmentAndReceiptResent: with real SMTP, each shipment
+// the merchant records mails the shopper one "shipped" message naming its
+// carrier and tracking number (a form sent twice is one shipment, one mail), and
+// the merchant's Resend mails the receipt again as a new message with a
+// Message-ID of its own.
+func TestShippedMailOncePerShipmentAndReceiptResent(t *testing.T) {
+	catcher := startCatcher(t, "127.0.0.1:0")
+	a := newAppWith(t, testdb.New(t).Pool, withSMTP(t, catcher.Addr(), appOptions{}))
+	a.setFaults(t, `{"webhooks_disabled": true}`)
+	o := a.paidOrder(t)
+	admin := a.newAdmin(t)
+	id := a.orderIDByRef(t, o.ref)
+	eventually(t, "the receipt to be sent", func() bool { return len(messagesTo(catcher, "ada@example.com", "confirmed")) == 1 })
+
+	first := shipForm(t, admin, id, "carrier", "UPS", "tracking", "1Z999AA10123456784")
+	for range 2 { // the same form twice: one shipment
+		if p := admin.post("/admin/orders/"+id+"/ship", first); p.StatusCode != http.StatusSeeOther {
+			t.Fatalf("ship = %d, want 303", p.StatusCode)
+		}
+	}
+	if p := admin.post("/admin/orders/"+id+"/ship", shipForm(t, admin, id, "carrier", "DHL", "tracking", "JD0002")); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second shipment = %d", p.StatusCode)
+	}
+	eventually(t, "two shipped mails", func() bool { return len(messagesTo(catcher, "ada@example.com", "shipped")) >= 2 && a.mailIdle(t) })
+	shipped := messagesTo(catcher, "ada@example.com", "shipped")
+	if len(shipped) != 2 {
+		t.Fatalf("%d shipped mails for 2 shipments, want 2", len(shipped))
+	}
+	raws := string(shipped[0].Raw) + string(shipped[1].Raw)
+	for _, want := range []string{"1Z999AA10123456784", "UPS", "JD0002", "DHL"} {
+		if !strings.Contains(raws, want) {
+			t.Errorf("the shipped mails do not name %q", want)
+		}
+	}
+
+	if p := admin.post("/admin/orders/"+id+"/receipt", url.Values{"confirm": {"yes"}}); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resend the receipt = %d, want 303", p.StatusCode)
+	}
+	eventually(t, "the receipt to be resent", func() bool {
+		return len(messagesTo(catcher, "ada@example.com", "confirmed")) >= 2 && a.mailIdle(t)
+	})
+	receipts := messagesTo(catcher, "ada@example.com", "confirmed")
+	if len(receipts) != 2 || receipts[0].MessageID == receipts[1].MessageID {
+		t.Errorf("after one resend: %d receipts with Message-IDs %q; want 2, different", len(receipts), messageIDs(receipts))
+	}
+}
+
+func messageIDs(ms []mailcatcher.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.MessageID)
+	}
+	return out
+}
