@@ -125,10 +125,9 @@ func TestWebhookEffectOnePerChange(t *testing.T) {
 		SELECT $1, id, name, 61725, 2 FROM products ORDER BY id LIMIT 1`, orderID); err != nil {
 		t.Fatal(err)
 	}
-	// The shipping columns another change adds; the effect reads them when present.
 	if _, err := db.Pool.Exec(ctx, `
-		ALTER TABLE orders ADD COLUMN ship_city text, ADD COLUMN shipping_method text;
-		UPDATE orders SET ship_city = 'Lyon', shipping_method = 'express'`); err != nil {
+		UPDATE orders SET ship_line1 = '3 rue de la République', ship_city = 'Lyon', ship_postal_code = '69002',
+			ship_country = 'FR', shipping_method = 'express', shipping_method_name = 'Express', shipping_minor = 990`); err != nil {
 		t.Fatal(err)
 	}
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
@@ -199,7 +198,8 @@ func TestWebhookEffectOnePerChange(t *testing.T) {
 	shipping, _ := o["shipping"].(map[string]any)
 	if events[0].Timestamp != "2026-03-01T12:00:00Z" || o["currency"] != "EUR" || o["total_minor"] != float64(123450) ||
 		o["total"] != "1234.50" || o["status"] != "paid" || len(items) != 1 ||
-		shipping["city"] != "Lyon" || shipping["method"] != "express" {
+		shipping["city"] != "Lyon" || shipping["method"] != "express" || shipping["price"] != "9.90" ||
+		shipping["recipient"] != "Ada" || shipping["country"] != "FR" {
 		t.Errorf("event %+v", events[0])
 	}
 	if len(items) == 1 {
