@@ -29,6 +29,9 @@ type Message struct {
 	MessageID  string
 	ReceivedAt time.Time
 	Raw        []byte
+	// Text is the message's plain-text body, decoded (its text/plain part, or
+	// the whole body when it is plain text); empty when it has none.
+	Text string
 }
 
 // Catcher is the SMTP server and its messages.
@@ -144,6 +147,7 @@ func (s *session) Data(r io.Reader) error {
 		dec := new(mime.WordDecoder)
 		m.Subject, _ = dec.DecodeHeader(parsed.Header.Get("Subject"))
 		m.MessageID = parsed.Header.Get("Message-Id")
+		m.Text = plainText(parsed.Header.Get("Content-Type"), parsed.Header.Get("Content-Transfer-Encoding"), parsed.Body)
 	}
 	s.c.add(m)
 	return nil
@@ -156,7 +160,8 @@ var page = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 <body><h1>Mail catcher</h1>
 <p>SMTP on <code>{{.Addr}}</code>: the shop's mail in development, kept in memory ({{len .Messages}} messages). <a href="/_sandbox/">Sandbox dashboard</a></p>
 {{range .Messages}}<details class="message"><summary><strong class="subject">{{.Subject}}</strong> to <span class="to">{{range .To}}{{.}} {{end}}</span> at {{.ReceivedAt.Format "15:04:05"}}</summary>
-<pre>{{printf "%s" .Raw}}</pre></details>
+<pre class="body" tabindex="0">{{.Text}}</pre>
+<details class="source"><summary>Source</summary><pre tabindex="0">{{printf "%s" .Raw}}</pre></details></details>
 {{else}}<p>No mail yet.</p>{{end}}
 </body></html>`))
 
