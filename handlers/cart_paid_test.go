@@ -74,7 +74,8 @@ func TestPaidItemsLeaveTheCart(t *testing.T) {
 
 	// Orchestrate sends payment.succeeded again (a new event id, so it is stored
 	// and confirmed again): the order is already paid and the cart keeps its lines.
-	events := a.count(t, `SELECT count(*) FROM order_events`)
+	// The receipt's mail events are left out: they arrive when its job runs.
+	events := a.count(t, `SELECT count(*) FROM order_events WHERE subject <> 'mail'`)
 	replay := succeededEvent(payID)
 	if status := a.postWebhook(t, replay, orchestrate.Sign(replay, testWebhookSecret)); status != http.StatusOK {
 		t.Fatalf("replayed webhook = %d, want 200", status)
@@ -85,7 +86,7 @@ func TestPaidItemsLeaveTheCart(t *testing.T) {
 	if diff := cmp.Diff(want, s.cartQuantities()); diff != "" {
 		t.Errorf("cart after a replayed webhook (-want +got):\n%s", diff)
 	}
-	if n := a.count(t, `SELECT count(*) FROM order_events`); n != events {
+	if n := a.count(t, `SELECT count(*) FROM order_events WHERE subject <> 'mail'`); n != events {
 		t.Errorf("the replayed webhook wrote %d order events, want none", n-events)
 	}
 

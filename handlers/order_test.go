@@ -97,14 +97,15 @@ func TestSuccessPageShowsPaidAfterPayment(t *testing.T) {
 		WHERE o.public_ref = $1 AND e.subject = 'order' AND e.to_status = 'paid'`, o.ref).Scan(&events); err != nil || events != 1 {
 		t.Errorf("paid events = %d (%v), want 1", events, err)
 	}
-	// Opening it again changes nothing.
+	// Opening it again changes nothing (the receipt's mail events, which arrive
+	// when its job runs, left out).
 	o.get("/orders/" + o.ref + "/success")
-	if err := a.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events`).Scan(&events); err != nil {
+	if err := a.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE subject <> 'mail'`).Scan(&events); err != nil {
 		t.Fatal(err)
 	}
 	o.get("/orders/" + o.ref + "/success")
 	var again int
-	if err := a.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events`).Scan(&again); err != nil || again != events {
+	if err := a.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE subject <> 'mail'`).Scan(&again); err != nil || again != events {
 		t.Errorf("a reload wrote %d events", again-events)
 	}
 }
