@@ -44,6 +44,9 @@ type holdingProxy struct {
 	mode    string        // "create-before", "create-after" or "get"; "" passes everything
 	held    chan string   // receives the mode when a request is held
 	release chan struct{} // closed to let held requests go (the app is dead by then)
+
+	// slow passes a held request on once released, as a slow Orchestrate would.
+	slow bool
 }
 
 // arm holds requests of mode from now on; "" lets every request through,
@@ -70,7 +73,7 @@ func (p *holdingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if create {
 			p.mode = "" // one create is enough; the release channel stays for it
 		}
-		release := p.release
+		release, slow := p.release, p.slow
 		p.mu.Unlock()
 		if mode == "create-after" {
 			// Orchestrate creates the payment; its answer never reaches the app.
@@ -82,7 +85,11 @@ func (p *holdingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		select { // until the app dies or the test lets go
 		case <-r.Context().Done():
+			return
 		case <-release:
+		}
+		if slow {
+			p.next.ServeHTTP(w, r)
 		}
 		return
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -21,17 +22,25 @@ func (h *handler) healthz(c echo.Context) error {
 var healthyBody = []byte(`{"status":"ok"}` + "\n")
 
 // Readiness reports whether the app can serve: nil when the database answers and
-// every migration is applied.
+// every migration is applied, ErrDraining once the instance is shutting down.
 type Readiness interface {
 	Ready(ctx context.Context) error
 }
 
+// ErrDraining is Readiness's answer while the instance drains before it stops.
+var ErrDraining = errors.New("draining: shutting down")
+
 // readyz answers 200 when the database is reachable and fully migrated, 503
-// otherwise, so a load balancer sends no traffic to an instance that cannot serve.
+// otherwise, so a load balancer sends no traffic to an instance that cannot serve
+// (or is about to stop: the body then says "draining").
 func (h *handler) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := h.deps.Readiness.Ready(ctx); err != nil {
+	err := h.deps.Readiness.Ready(ctx)
+	if errors.Is(err, ErrDraining) {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+	}
+	if err != nil {
 		logger(c).Warn("not ready", "error", err)
 		// The reason is logged, not returned: it may name hosts and users.
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
@@ -69,6 +70,7 @@ type App struct {
 	MetricsHandler http.Handler
 
 	startJobs bool
+	draining  atomic.Bool // set by Run on shutdown: /readyz answers 503
 	// Listeners are bound by New, so a port in use fails at startup and port 0
 	// is known before Run; nil when the address is "".
 	shopLn, metricsLn, sandboxLn net.Listener
@@ -216,7 +218,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		Inbox:     a.Inbox,
 		Hooks:     a.Hooks,
 		Mail:      a.Outbox,
-		Readiness: readiness,
+		Readiness: drainReadiness{draining: &a.draining, next: readiness},
 		Flashes:   handlers.NewFlashManager(sessionStore, cfg.Production()),
 
 		Sessions: handlers.NewSessionManager(sessionStore, cfg.AdminSessionLifetime, cfg.AdminSessionIdleTimeout, cfg.Production()),

@@ -110,6 +110,9 @@ type Config struct {
 
 	LogLevel        slog.Level    // LOG_LEVEL
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	// ShutdownDrain is SHUTDOWN_DRAIN: how long after SIGTERM /readyz answers 503
+	// while every other request is still served, before the listeners close.
+	ShutdownDrain time.Duration
 
 	sandbox bool // set when ORCHESTRATE_API_KEY was empty outside production
 }
@@ -219,6 +222,11 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.PaymentExpiry = parseDuration("PAYMENT_EXPIRY", "1h", time.Second, 7*24*time.Hour)
 	c.HoldGrace = parseDuration("HOLD_GRACE", "10m", time.Second, 24*time.Hour)
 	c.ShutdownTimeout = parseDuration("SHUTDOWN_TIMEOUT", "15s", 0, 10*time.Minute)
+	drainDefault := "0s" // a developer's Ctrl-C stops at once
+	if c.Env == envProduction {
+		drainDefault = "5s" // a load balancer's few failed probes
+	}
+	c.ShutdownDrain = parseDuration("SHUTDOWN_DRAIN", drainDefault, 0, 10*time.Minute)
 	c.SweepInterval = parseDuration("SWEEP_INTERVAL", "15s", time.Second, time.Hour)
 	c.CreateTimeout = parseDuration("ORCHESTRATE_CREATE_TIMEOUT", "8s", time.Second, time.Minute)
 	c.JobRescueAfter = parseDuration("JOB_RESCUE_AFTER", "2m", time.Second, 24*time.Hour)

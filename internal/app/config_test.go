@@ -37,6 +37,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"AdminPassword", c.AdminPassword, "admin"},
 		{"DatabaseMaxConns", c.DatabaseMaxConns, int32(20)},
 		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
+		{"ShutdownDrain", c.ShutdownDrain, time.Duration(0)},
 		{"AdminSessionLifetime", c.AdminSessionLifetime, 12 * time.Hour},
 		{"AdminSessionIdleTimeout", c.AdminSessionIdleTimeout, 30 * time.Minute},
 		{"TrustProxy", c.TrustProxy, false},
@@ -98,8 +99,12 @@ func validProduction() map[string]string {
 }
 
 func TestLoadConfigProduction(t *testing.T) {
-	if _, err := LoadConfig(env(validProduction())); err != nil {
+	c, err := LoadConfig(env(validProduction()))
+	if err != nil {
 		t.Fatalf("a complete production config was refused: %v", err)
+	}
+	if c.ShutdownDrain != 5*time.Second {
+		t.Errorf("ShutdownDrain in production = %s, want 5s", c.ShutdownDrain)
 	}
 	m := validProduction()
 	m["ADMIN_PASSWORD"] = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy" // bcrypt
@@ -175,6 +180,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "HOLD_GRACE too short", env: map[string]string{"HOLD_GRACE": "0s"}, wantErr: []string{"HOLD_GRACE"}},
 		{name: "HOLD_GRACE too long", env: map[string]string{"HOLD_GRACE": "25h"}, wantErr: []string{"HOLD_GRACE"}},
 		{name: "bad SHUTDOWN_TIMEOUT", env: map[string]string{"SHUTDOWN_TIMEOUT": "5"}, wantErr: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "negative SHUTDOWN_DRAIN", env: map[string]string{"SHUTDOWN_DRAIN": "-1s"}, wantErr: []string{"SHUTDOWN_DRAIN"}},
 		{name: "bad DATABASE_MAX_CONNS", env: map[string]string{"DATABASE_MAX_CONNS": "many"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
 		{name: "DATABASE_MAX_CONNS too small", env: map[string]string{"DATABASE_MAX_CONNS": "1"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
 		{name: "bad LOG_LEVEL", env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},

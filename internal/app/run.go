@@ -19,28 +19,52 @@ const sessionPruneInterval = 5 * time.Minute
 
 // Run serves the shop, the metrics and the built-in sandbox on their listeners
 // and runs the background work (River, the sandbox's webhook deliveries, the
-// pruning of expired sessions) until ctx is done. It then shuts down gracefully:
-// in-flight requests get Config.ShutdownTimeout to finish and River stops. It
-// returns nil after a clean shutdown, or the first error of any part, which
-// stops the others. Run once per App, then Close.
-func (a *App) Run(ctx context.Context) error {
+// pruning of expired sessions) until ctx is done. It then shuts down gracefully,
+// in phases, each logged: for Config.ShutdownDrain /readyz answers 503 while
+// every other request is still served (a load balancer stops sending new ones);
+// then the listeners close, in-flight requests get Config.ShutdownTimeout to
+// finish, and River stops fetching and lets its running jobs finish within the
+// same timeout, after which it cancels them (River retries them). It returns nil
+// after a clean shutdown, or the first error of any part, which stops the others
+// at once. Run once per App, then Close.
+func (a *App) Run(parent context.Context) error {
 	cfg := a.Config
-	g, ctx := errgroup.WithContext(ctx)
-
-	// River runs until ctx is done (which cancels the jobs running), then Stop
-	// waits for them to return.
-	if a.startJobs {
-		if err := a.Jobs.Start(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil // stopped before it started
+	// ctx ends when the parts must stop: after the drain, or when one fails.
+	stopping, stopParts := context.WithCancel(context.WithoutCancel(parent))
+	defer stopParts()
+	g, ctx := errgroup.WithContext(stopping)
+	g.Go(func() error {
+		select {
+		case <-ctx.Done(): // a part failed
+			return nil
+		case <-parent.Done():
+		}
+		a.draining.Store(true)
+		a.Logger.Info("shutdown: draining, /readyz answers 503", "for", cfg.ShutdownDrain.String())
+		if cfg.ShutdownDrain > 0 {
+			t := time.NewTimer(cfg.ShutdownDrain)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
 			}
+		}
+		a.Logger.Info("shutdown: closing the listeners; in-flight requests and running jobs may finish", "within", cfg.ShutdownTimeout.String())
+		stopParts()
+		return nil
+	})
+
+	if a.startJobs {
+		// River's own context is never cancelled: that would cancel the running
+		// jobs at once. stopJobs stops it gracefully instead.
+		if err := a.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+			stopParts()
+			g.Wait() //nolint:errcheck // the start's error says more
 			return fmt.Errorf("start background jobs: %w", err)
 		}
 		g.Go(func() error {
 			<-ctx.Done()
-			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-			defer cancel()
-			return a.Jobs.Stop(stopCtx)
+			return a.stopJobs()
 		})
 	}
 	g.Go(func() error { a.pruneSessions(ctx); return nil })
@@ -81,8 +105,39 @@ func (a *App) Run(ctx context.Context) error {
 		"admin", cfg.PublicURL.String()+"/admin",
 		"orchestrate", cfg.OrchestrateBaseURL.String(),
 	)
-	return g.Wait()
+	err := g.Wait()
+	if err == nil {
+		a.Logger.Info("shutdown: done")
+	}
+	return err
 }
+
+// stopJobs stops River: it fetches no more jobs and those running get
+// Config.ShutdownTimeout to finish; any still running then are cancelled, so
+// River records the attempt as failed and runs them again later.
+func (a *App) stopJobs() error {
+	stopCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	err := a.Jobs.Stop(stopCtx)
+	if err == nil {
+		a.Logger.Info("shutdown: background jobs stopped")
+		return nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("stop background jobs: %w", err)
+	}
+	a.Logger.Warn("shutdown: jobs still running after SHUTDOWN_TIMEOUT; cancelling them, River retries them", "timeout", a.Config.ShutdownTimeout.String())
+	cancelCtx, cancel2 := context.WithTimeout(context.Background(), jobCancelGrace)
+	defer cancel2()
+	if err := a.Jobs.StopAndCancel(cancelCtx); err != nil {
+		return fmt.Errorf("cancel background jobs: %w", err)
+	}
+	return nil
+}
+
+// jobCancelGrace is how long cancelled jobs get to return (and River to record
+// them) once SHUTDOWN_TIMEOUT has passed.
+const jobCancelGrace = 5 * time.Second
 
 // Start runs Run in the background, for a caller that drives the app itself (a
 // test, a benchmark); stop cancels it, waits for Run to return and returns its
