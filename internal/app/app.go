@@ -39,11 +39,13 @@ import (
 // App is the checkout, built: every part main serves, exported so tests and
 // benchmarks can reach the one they measure or drive.
 type App struct {
-	Config   *Config
-	Logger   *slog.Logger
-	Clock    clockwork.Clock // the one clock every business rule reads
-	Pool     *pgxpool.Pool
-	Registry *prometheus.Registry // every metric of the app, served by MetricsHandler
+	Config *Config
+	Logger *slog.Logger
+	Clock  clockwork.Clock // the one clock every business rule reads
+	Pool   *pgxpool.Pool
+	// DirectPool is the session pool on DATABASE_DIRECT_URL, nil when unset.
+	DirectPool *pgxpool.Pool
+	Registry   *prometheus.Registry // every metric of the app, served by MetricsHandler
 
 	Client *orchestrate.Client // the Orchestrate API client
 	// Sandbox is the built-in Orchestrate sandbox, nil unless Config.UseSandbox.
@@ -111,7 +113,17 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 	} else if o.tracer != nil {
 		return nil, errors.New("app: WithPoolTracer applies only to a pool New opens, not one given WithPool")
 	}
-	db := stdlib.OpenDBFromPool(a.Pool)
+	// What needs a session (the migrations' advisory locks, River's LISTEN and
+	// leader election) goes over DATABASE_DIRECT_URL when the pool is a pooler's.
+	sessionPool := a.Pool
+	if cfg.DatabaseDirectURL != "" {
+		if a.DirectPool, err = openDirectPool(ctx, cfg, logger); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.DirectPool.Close)
+		sessionPool = a.DirectPool
+	}
+	db := stdlib.OpenDBFromPool(sessionPool)
 	a.closers = append(a.closers, func() { db.Close() })
 	readiness, err := migrate(ctx, a.Pool, db, logger)
 	if err != nil {
@@ -165,6 +177,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		SweepInterval: cfg.SweepInterval,
 		RescueAfter:   cfg.JobRescueAfter,
 		Hooks:         a.Hooks,
+		SessionPool:   a.DirectPool,
 	}
 	a.Outbox = mailer.NewOutbox(a.Pool, cfg.PublicURL.Hostname(), a.Clock)
 	smtp, err := a.mailServer()
