@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orchestrate-checkout/checkout/internal/apptest"
@@ -73,6 +74,35 @@ func TestThroughPgBouncer(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+
+	// River listens on a direct session, not on one of PgBouncer's: through
+	// transaction pooling its LISTEN would land on a server connection shared by
+	// every client, and its notifications would never reach it.
+	pooled, err := bouncer.ServerPIDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pooled) == 0 {
+		t.Fatal("PgBouncer holds no server connection: the app does not go through it")
+	}
+	rows, err := db.Pool.Query(context.Background(),
+		`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`, db.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct := 0
+	for _, pid := range pids {
+		if !pooled[int(pid)] {
+			direct++
+		}
+	}
+	if direct == 0 {
+		t.Errorf("no direct session LISTENs (backends that last ran LISTEN: %v, PgBouncer's: %v)", pids, pooled)
 	}
 
 	// A shopper checks out and pays; the sandbox delivers each webhook twice.

@@ -99,7 +99,8 @@ pool_mode = transaction
 default_pool_size = %d
 max_client_conn = 1000
 ignore_startup_parameters = extra_float_digits
-`, host, serverPort, port, filepath.Join(dir, "users.txt"), o.PoolSize)
+admin_users = %s
+`, host, serverPort, port, filepath.Join(dir, "users.txt"), o.PoolSize, name)
 	users := fmt.Sprintf("%q %q\n", name, password)
 	for file, text := range map[string]string{"pgbouncer.ini": ini, "users.txt": users} {
 		if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
@@ -148,6 +149,45 @@ func (b *Bouncer) URL(db string) string {
 	u.Host = b.Addr
 	u.Path = "/" + db
 	return u.String()
+}
+
+// ServerPIDs returns the process ids of the PostgreSQL backends PgBouncer
+// holds now (its admin console's SHOW SERVERS), so a test can tell a pooled
+// session from a direct one in pg_stat_activity.
+func (b *Bouncer) ServerPIDs(ctx context.Context) (map[int]bool, error) {
+	cfg, err := pgx.ParseConfig(b.URL("pgbouncer"))
+	if err != nil {
+		return nil, err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol // the console speaks no other
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SHOW SERVERS")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	col := -1
+	for i, f := range rows.FieldDescriptions() {
+		if f.Name == "remote_pid" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return nil, fmt.Errorf("pgbouncer: SHOW SERVERS has no remote_pid column")
+	}
+	pids := map[int]bool{}
+	for rows.Next() {
+		pid, err := strconv.Atoi(string(rows.RawValues()[col]))
+		if err != nil {
+			return nil, fmt.Errorf("pgbouncer: SHOW SERVERS: remote_pid: %w", err)
+		}
+		pids[pid] = true
+	}
+	return pids, rows.Err()
 }
 
 // Log returns what PgBouncer has logged so far.
