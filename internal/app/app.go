@@ -39,13 +39,14 @@ import (
 // App is the checkout, built: every part main serves, exported so tests and
 // benchmarks can reach the one they measure or drive.
 type App struct {
-	Config *Config
-	Logger *slog.Logger
-	Clock  clockwork.Clock // the one clock every business rule reads
-	Pool   *pgxpool.Pool
+	Config   *Config
+	Logger   *slog.Logger
+	Clock    clockwork.Clock // the one clock every business rule reads
+	Pool     *pgxpool.Pool
+	Registry *prometheus.Registry // every metric of the app, served by MetricsHandler
+
 	// DirectPool is the session pool on DATABASE_DIRECT_URL, nil when unset.
 	DirectPool *pgxpool.Pool
-	Registry   *prometheus.Registry // every metric of the app, served by MetricsHandler
 
 	Client *orchestrate.Client // the Orchestrate API client
 	// Sandbox is the built-in Orchestrate sandbox, nil unless Config.UseSandbox.
