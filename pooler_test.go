@@ -187,6 +187,18 @@ func TestThroughPgBouncerThreeStartTogether(t *testing.T) {
 	if applied != distinct || applied == 0 {
 		t.Errorf("goose recorded %d applications of %d migrations, want each once", applied, distinct)
 	}
+	// The migrations' session advisory locks were taken and released on one
+	// session each; through transaction pooling an unlock can land on another
+	// server connection and leave the lock held.
+	var held int
+	if err := db.Pool.QueryRow(context.Background(), `
+		SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+		WHERE l.locktype = 'advisory' AND d.datname = $1`, db.Name).Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	if held != 0 {
+		t.Errorf("%d advisory locks are still held after the instances started", held)
+	}
 	for _, in := range ins {
 		if err := in.Stop(); err != nil {
 			t.Error(err)
