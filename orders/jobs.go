@@ -32,6 +32,10 @@ type JobsConfig struct {
 	Hooks *Hooks
 	// Register adds the workers of jobs other packages queue (the mail's).
 	Register []func(*river.Workers)
+	// SessionPool, when set, carries River's own queries, its LISTEN and its
+	// leader election: a direct connection to PostgreSQL where pool goes through
+	// a transaction pooler. Jobs are still queued in the callers' transactions.
+	SessionPool *pgxpool.Pool
 }
 
 // NewJobs returns the River client that runs reconciliation: webhook-driven
@@ -67,7 +71,11 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	for _, register := range cfg.Register {
 		register(workers)
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+	driverPool := pool
+	if cfg.SessionPool != nil {
+		driverPool = cfg.SessionPool
+	}
+	client, err := river.NewClient(riverpgxv5.New(driverPool), &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{

@@ -46,6 +46,9 @@ type App struct {
 	Pool     *pgxpool.Pool
 	Registry *prometheus.Registry // every metric of the app, served by MetricsHandler
 
+	// DirectPool is the session pool on DATABASE_DIRECT_URL, nil when unset.
+	DirectPool *pgxpool.Pool
+
 	Client *orchestrate.Client // the Orchestrate API client
 	// Sandbox is the built-in Orchestrate sandbox, nil unless Config.UseSandbox.
 	Sandbox *sandbox.Server
@@ -113,7 +116,17 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 	} else if o.tracer != nil {
 		return nil, errors.New("app: WithPoolTracer applies only to a pool New opens, not one given WithPool")
 	}
-	db := stdlib.OpenDBFromPool(a.Pool)
+	// What needs a session (the migrations' advisory locks, River's LISTEN and
+	// leader election) goes over DATABASE_DIRECT_URL when the pool is a pooler's.
+	sessionPool := a.Pool
+	if cfg.DatabaseDirectURL != "" {
+		if a.DirectPool, err = openDirectPool(ctx, cfg, logger); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.DirectPool.Close)
+		sessionPool = a.DirectPool
+	}
+	db := stdlib.OpenDBFromPool(sessionPool)
 	a.closers = append(a.closers, func() { db.Close() })
 	readiness, err := migrate(ctx, a.Pool, db, logger)
 	if err != nil {
@@ -167,6 +180,7 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 		SweepInterval: cfg.SweepInterval,
 		RescueAfter:   cfg.JobRescueAfter,
 		Hooks:         a.Hooks,
+		SessionPool:   a.DirectPool,
 	}
 	a.Outbox = mailer.NewOutbox(a.Pool, cfg.PublicURL.Hostname(), a.Clock)
 	smtp, err := a.mailServer()

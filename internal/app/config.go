@@ -58,6 +58,15 @@ type Config struct {
 
 	DatabaseURL      string // DATABASE_URL
 	DatabaseMaxConns int32  // DATABASE_MAX_CONNS
+	// DatabaseDirectURL (DATABASE_DIRECT_URL) reaches PostgreSQL without a
+	// transaction pooler, for what needs a session: the migrations' advisory
+	// locks and River (LISTEN/NOTIFY, leader election). "" uses DatabaseURL.
+	DatabaseDirectURL string
+	// DatabaseQueryExecMode (DATABASE_QUERY_EXEC_MODE) is pgx's
+	// default_query_exec_mode on DatabaseURL; behind PgBouncer's transaction
+	// pooling it must be one that prepares no named statement. "" leaves pgx's
+	// default (cache_statement, or the URL's default_query_exec_mode).
+	DatabaseQueryExecMode string
 
 	OrchestrateBaseURL       *url.URL      // ORCHESTRATE_BASE_URL
 	OrchestrateAPIKey        string        // ORCHESTRATE_API_KEY; empty starts the built-in sandbox
@@ -260,6 +269,14 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("DATABASE_URL must be a postgres:// URL")
+	}
+	c.DatabaseDirectURL = get("DATABASE_DIRECT_URL", "")
+	if c.DatabaseDirectURL != "" && !strings.HasPrefix(c.DatabaseDirectURL, "postgres://") && !strings.HasPrefix(c.DatabaseDirectURL, "postgresql://") {
+		bad("DATABASE_DIRECT_URL must be a postgres:// URL")
+	}
+	c.DatabaseQueryExecMode = get("DATABASE_QUERY_EXEC_MODE", "")
+	if _, ok := queryExecModes[c.DatabaseQueryExecMode]; !ok && c.DatabaseQueryExecMode != "" {
+		bad("DATABASE_QUERY_EXEC_MODE must be cache_statement, cache_describe, describe_exec, exec or simple_protocol, not %q", c.DatabaseQueryExecMode)
 	}
 	addrs := []struct{ name, value string }{{"ADDR", c.Addr}, {"SANDBOX_ADDR", c.SandboxAddr}}
 	if c.MetricsAddr == "off" {

@@ -183,6 +183,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "negative SHUTDOWN_DRAIN", env: map[string]string{"SHUTDOWN_DRAIN": "-1s"}, wantErr: []string{"SHUTDOWN_DRAIN"}},
 		{name: "bad DATABASE_MAX_CONNS", env: map[string]string{"DATABASE_MAX_CONNS": "many"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
 		{name: "DATABASE_MAX_CONNS too small", env: map[string]string{"DATABASE_MAX_CONNS": "1"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
+		{name: "bad DATABASE_QUERY_EXEC_MODE", env: map[string]string{"DATABASE_QUERY_EXEC_MODE": "prepared"}, wantErr: []string{"DATABASE_QUERY_EXEC_MODE"}},
+		{name: "bad DATABASE_DIRECT_URL", env: map[string]string{"DATABASE_DIRECT_URL": "mysql://db"}, wantErr: []string{"DATABASE_DIRECT_URL"}},
 		{name: "bad LOG_LEVEL", env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "bad DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: []string{"DATABASE_URL"}},
 		{name: "bad ADDR", env: map[string]string{"ADDR": "8080"}, wantErr: []string{"ADDR"}},

@@ -19,6 +19,40 @@ func openPool(ctx context.Context, cfg *Config, tracer pgx.QueryTracer, logger *
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = cfg.DatabaseMaxConns
+	if mode, ok := queryExecModes[cfg.DatabaseQueryExecMode]; ok {
+		pcfg.ConnConfig.DefaultQueryExecMode = mode
+	}
+	return connect(ctx, pcfg, tracer, logger)
+}
+
+// directPoolMaxConns bounds the pool on DATABASE_DIRECT_URL: River's fetches,
+// completions, leader election and its one LISTEN connection, and the
+// migrations' lock, none of which holds a connection for long.
+const directPoolMaxConns = 6
+
+// openDirectPool connects to DATABASE_DIRECT_URL with pgx's default execution
+// mode (a real session prepares statements fine), waiting like openPool.
+func openDirectPool(ctx context.Context, cfg *Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseDirectURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_DIRECT_URL: %w", err)
+	}
+	pcfg.MaxConns = directPoolMaxConns
+	return connect(ctx, pcfg, nil, logger)
+}
+
+// queryExecModes are DATABASE_QUERY_EXEC_MODE's values, named as pgx names them
+// in a connection string's default_query_exec_mode.
+var queryExecModes = map[string]pgx.QueryExecMode{
+	"cache_statement": pgx.QueryExecModeCacheStatement,
+	"cache_describe":  pgx.QueryExecModeCacheDescribe,
+	"describe_exec":   pgx.QueryExecModeDescribeExec,
+	"exec":            pgx.QueryExecModeExec,
+	"simple_protocol": pgx.QueryExecModeSimpleProtocol,
+}
+
+// connect opens a pool on pcfg and waits for the database to answer.
+func connect(ctx context.Context, pcfg *pgxpool.Config, tracer pgx.QueryTracer, logger *slog.Logger) (*pgxpool.Pool, error) {
 	if tracer != nil {
 		pcfg.ConnConfig.Tracer = tracer
 	}
