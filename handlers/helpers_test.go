@@ -109,7 +109,15 @@ type testSandbox struct {
 	sb  *sandbox.Server
 
 	mu      sync.Mutex
-	creates [][]byte // the bodies of the payment creates it received, in order
+	creates [][]byte    // the bodies of the payment creates it received, in order
+	apiAt   []time.Time // when each API request (/api/…) arrived
+}
+
+// apiArrivals returns when each API request arrived, in order.
+func (s *testSandbox) apiArrivals() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.apiAt)
 }
 
 // createBodies returns the bodies of the payment creates the sandbox received.
@@ -125,6 +133,11 @@ func startSandbox(t testing.TB, opts appOptions) *testSandbox {
 	var sbHandler http.Handler
 	ts := &testSandbox{}
 	sbServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			ts.mu.Lock()
+			ts.apiAt = append(ts.apiAt, time.Now())
+			ts.mu.Unlock()
+		}
 		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/payments" {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {

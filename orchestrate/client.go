@@ -41,6 +41,7 @@ type Client struct {
 	userAgent  string
 	logger     *slog.Logger
 	retry      retryPolicy
+	limiter    *RateLimiter // nil: no client-side rate limit
 }
 
 // Option configures a Client in NewClient.
@@ -246,6 +247,10 @@ func (c *Client) shouldRetry(req request, err error) bool {
 	if _, ok := errors.AsType[*DecodeError](err); ok {
 		return false
 	}
+	// The limiter has already said how long to wait; the caller decides.
+	if _, ok := errors.AsType[*RateLimitedError](err); ok {
+		return false
+	}
 	return IsRetryable(err)
 }
 
@@ -300,6 +305,11 @@ func (c *Client) send(ctx context.Context, req request, out any) error {
 		httpReq.Header[k] = vs
 	}
 
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return err
+		}
+	}
 	resp, err := c.httpClient.Do(httpReq)
 	if err != nil {
 		// url.Error repeats method and URL, which Op already carries.
@@ -317,7 +327,11 @@ func (c *Client) send(ctx context.Context, req request, out any) error {
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		return c.apiError(req.method, u.EscapedPath(), resp, requestID, raw)
+		apiErr := c.apiError(req.method, u.EscapedPath(), resp, requestID, raw)
+		if c.limiter != nil && apiErr.StatusCode == http.StatusTooManyRequests {
+			c.limiter.BackOff(max(apiErr.RetryAfter, time.Second))
+		}
+		return apiErr
 	}
 
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))

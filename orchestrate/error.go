@@ -140,6 +140,9 @@ func IsRetryable(err error) bool {
 	if _, ok := errors.AsType[*TransportError](err); ok {
 		return !errors.Is(err, context.Canceled) && !isCertificateError(err)
 	}
+	if _, ok := errors.AsType[*RateLimitedError](err); ok {
+		return true
+	}
 	return false
 }
 

@@ -6,8 +6,11 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -16,6 +19,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/orchestrate-checkout/checkout/orchestrate"
 )
 
 // JobsConfig tunes the background work.
@@ -64,7 +69,7 @@ func NewJobs(pool *pgxpool.Pool, p *Payments, cfg JobsConfig, logger *slog.Logge
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &confirmPaymentWorker{p: p})
 	river.AddWorker(workers, &confirmAttemptWorker{p: p})
-	river.AddWorker(workers, &sweepWorker{p: p, batch: cfg.SweepBatch})
+	river.AddWorker(workers, &sweepWorker{p: p, batch: cfg.SweepBatch, spread: cfg.SweepInterval})
 	if cfg.Hooks != nil {
 		river.AddWorker(workers, &deliverWebhookWorker{h: cfg.Hooks})
 	}
@@ -164,7 +169,10 @@ func (w *confirmPaymentWorker) Work(ctx context.Context, job *river.Job[ConfirmP
 	if err := w.p.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&started); err != nil {
 		return err
 	}
-	result, err := w.p.ConfirmByPaymentID(ctx, job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
+	result, err := w.p.ConfirmByPaymentID(orchestrate.Background(ctx), job.Args.PaymentID, "webhook", "job:"+strconv.FormatInt(job.ID, 10))
+	if snooze := snoozeIfRateLimited(err); snooze != nil {
+		return snooze
+	}
 	if err != nil {
 		if rerr := w.p.RecordWebhookError(ctx, job.Args.PaymentID, err.Error()); rerr != nil {
 			w.p.logger.Warn("recording a webhook error", "error", rerr)
@@ -181,7 +189,29 @@ type confirmAttemptWorker struct {
 }
 
 func (w *confirmAttemptWorker) Work(ctx context.Context, job *river.Job[ConfirmAttemptArgs]) error {
-	return w.p.ConfirmDueAttempt(ctx, job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
+	err := w.p.ConfirmDueAttempt(orchestrate.Background(ctx), job.Args.AttemptID, "job:"+strconv.FormatInt(job.ID, 10))
+	if snooze := snoozeIfRateLimited(err); snooze != nil {
+		return snooze
+	}
+	return err
+}
+
+// snoozeJitter spreads jobs snoozed together over a second, so they do not
+// all come back at the same moment.
+func snoozeJitter() time.Duration { return rand.N(time.Second) }
+
+// snoozeIfRateLimited returns a River snooze until Orchestrate may be asked
+// again when err is a rate limit, Orchestrate's own (429) or this instance's:
+// waiting for the rate is not a failed attempt. It returns nil for any other
+// error.
+func snoozeIfRateLimited(err error) error {
+	if rl, ok := errors.AsType[*orchestrate.RateLimitedError](err); ok {
+		return river.JobSnooze(max(rl.RetryAfter, 100*time.Millisecond) + snoozeJitter())
+	}
+	if apiErr, ok := errors.AsType[*orchestrate.Error](err); ok && apiErr.StatusCode == http.StatusTooManyRequests {
+		return river.JobSnooze(max(apiErr.RetryAfter, time.Second) + snoozeJitter())
+	}
+	return nil
 }
 
 // sweepWorker queues a confirmation for every live attempt whose check is due:
@@ -190,6 +220,9 @@ type sweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
 	p     *Payments
 	batch int
+	// spread is the time over which one sweep's confirmations are scheduled,
+	// evenly, so they reach Orchestrate at a steady rate rather than at once.
+	spread time.Duration
 }
 
 func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
@@ -201,8 +234,14 @@ func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 		return err
 	}
 	params := make([]river.InsertManyParams, len(ids))
+	// River schedules by the wall clock, so this is real time, not the business clock.
+	now := time.Now()
 	for i, id := range ids {
 		params[i] = river.InsertManyParams{Args: ConfirmAttemptArgs{AttemptID: id}}
+		if i > 0 {
+			at := now.Add(w.spread * time.Duration(i) / time.Duration(len(ids)))
+			params[i].InsertOpts = &river.InsertOpts{ScheduledAt: at}
+		}
 	}
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {

@@ -5,6 +5,8 @@
 package app
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -142,7 +144,13 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	clientOpts := append([]orchestrate.Option{orchestrate.WithLogger(logger.With("component", "orchestrate"))}, o.clientOpts...)
+	clientOpts := []orchestrate.Option{orchestrate.WithLogger(logger.With("component", "orchestrate"))}
+	if cfg.OrchestrateRateLimit > 0 {
+		// The limit is on real requests per wall-clock second, so it keeps the
+		// real clock even when business rules run on a fake one.
+		clientOpts = append(clientOpts, orchestrate.WithRateLimiter(orchestrate.NewRateLimiter(float64(cfg.OrchestrateRateLimit), time.Second, nil)))
+	}
+	clientOpts = append(clientOpts, o.clientOpts...)
 	if a.Client, err = orchestrate.NewClient(cfg.OrchestrateBaseURL.String(), cfg.OrchestrateAPIKey, clientOpts...); err != nil {
 		return nil, fmt.Errorf("orchestrate client: %w", err)
 	}

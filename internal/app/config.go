@@ -72,6 +72,7 @@ type Config struct {
 	OrchestrateAPIKey        string        // ORCHESTRATE_API_KEY; empty starts the built-in sandbox
 	OrchestrateWebhookSecret string        // ORCHESTRATE_WEBHOOK_SECRET
 	OrchestrateMCC           int           // ORCHESTRATE_MCC
+	OrchestrateRateLimit     int           // ORCHESTRATE_RATE_LIMIT: requests a second to Orchestrate from this instance; 0 is unlimited
 	PaymentExpiry            time.Duration // PAYMENT_EXPIRY: expires_in of each payment
 	SweepInterval            time.Duration // SWEEP_INTERVAL: how often open payments are re-read
 	CreateTimeout            time.Duration // ORCHESTRATE_CREATE_TIMEOUT: how long a shopper waits for a payment
@@ -220,6 +221,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		bad("ORCHESTRATE_MCC must be a four-digit merchant category code such as 5999, not %q", mccRaw)
 	}
 	c.OrchestrateMCC = mcc
+	rateRaw := get("ORCHESTRATE_RATE_LIMIT", "20")
+	if c.OrchestrateRateLimit, err = strconv.Atoi(rateRaw); err != nil || c.OrchestrateRateLimit < 0 || c.OrchestrateRateLimit > 10000 {
+		bad("ORCHESTRATE_RATE_LIMIT must be a number of requests a second between 0 (unlimited) and 10000, not %q", rateRaw)
+	}
 	parseDuration := func(name, def string, min, max time.Duration) time.Duration {
 		raw := get(name, def)
 		d, err := time.ParseDuration(raw)

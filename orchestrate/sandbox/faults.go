@@ -66,6 +66,11 @@ type Faults struct {
 	// WebhookDelay old (1s when WebhookDelay is zero), then sends them
 	// newest first.
 	WebhookReorder bool
+	// RateLimit, when above zero, is how many API requests (creates and
+	// reads, from all callers together) the sandbox serves in any one second;
+	// the rest are answered 429 with a Retry-After, as a real payments API's
+	// rate limit would.
+	RateLimit int
 	// Seed seeds the generator behind the rates; zero picks a random seed,
 	// which the fault endpoint then reports so the run can be replayed.
 	Seed uint64
@@ -88,6 +93,7 @@ type faultsJSON struct {
 	WebhookDelay           string  `json:"webhook_delay"`
 	WebhookDuplicate       bool    `json:"webhook_duplicate"`
 	WebhookReorder         bool    `json:"webhook_reorder"`
+	RateLimit              int     `json:"rate_limit"`
 	Seed                   uint64  `json:"seed"`
 }
 
@@ -108,6 +114,7 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 		WebhookDelay:           f.WebhookDelay.String(),
 		WebhookDuplicate:       f.WebhookDuplicate,
 		WebhookReorder:         f.WebhookReorder,
+		RateLimit:              f.RateLimit,
 		Seed:                   f.Seed,
 	})
 }
@@ -145,6 +152,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 		WebhookDelay:           delay,
 		WebhookDuplicate:       w.WebhookDuplicate,
 		WebhookReorder:         w.WebhookReorder,
+		RateLimit:              w.RateLimit,
 		Seed:                   w.Seed,
 	}
 	return nil
@@ -200,6 +208,7 @@ func (f Faults) check(name func(field string) string) error {
 		{"get_errors", f.GetErrors},
 		{"drop_connections", f.DropConnections},
 		{"lose_create_response", f.LoseCreateResponse},
+		{"rate_limit", f.RateLimit},
 	} {
 		if c.v < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative", name(c.field)))
@@ -229,6 +238,7 @@ var faultKinds = []struct{ field, kind string }{
 	{"webhook_delay", "duration"},
 	{"webhook_duplicate", "bool"},
 	{"webhook_reorder", "bool"},
+	{"rate_limit", "int"},
 	{"seed", "uint"},
 }
 
@@ -240,8 +250,8 @@ func faultEnvName(field string) string { return "SANDBOX_" + strings.ToUpper(fie
 // SANDBOX_GET_ERROR_RATE, SANDBOX_GET_ERRORS, SANDBOX_DROP_CONNECTION_RATE,
 // SANDBOX_DROP_CONNECTIONS, SANDBOX_LOSE_CREATE_RESPONSE_RATE,
 // SANDBOX_LOSE_CREATE_RESPONSE, SANDBOX_WEBHOOKS_DISABLED,
-// SANDBOX_WEBHOOK_DELAY, SANDBOX_WEBHOOK_DUPLICATE, SANDBOX_WEBHOOK_REORDER
-// and SANDBOX_SEED (see Faults); unset or empty variables leave the zero
+// SANDBOX_WEBHOOK_DELAY, SANDBOX_WEBHOOK_DUPLICATE, SANDBOX_WEBHOOK_REORDER,
+// SANDBOX_RATE_LIMIT and SANDBOX_SEED (see Faults); unset or empty variables leave the zero
 // value. It returns one error naming every malformed or out-of-range
 // variable.
 func FaultsFromEnv(getenv func(string) string) (Faults, error) {
@@ -294,6 +304,9 @@ type faultState struct {
 	mu  sync.Mutex
 	f   Faults
 	rng *rand.Rand
+	// served holds when the API requests of the last second were let
+	// through, oldest first, for RateLimit.
+	served []time.Time
 }
 
 func newFaultState(f Faults) *faultState {
@@ -373,6 +386,33 @@ func (fs *faultState) onRequest(kind requestKind) (drop bool, errStatus int) {
 	return false, 0
 }
 
+// overRateLimit counts an API request arriving at now against RateLimit:
+// it returns zero and counts the request when fewer than RateLimit were
+// served in the second before now, otherwise how long until one of those
+// leaves the window (the request is then refused and not counted).
+func (fs *faultState) overRateLimit(kind requestKind, now time.Time) time.Duration {
+	if kind == kindOther {
+		return 0
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	limit := fs.f.RateLimit
+	if limit <= 0 {
+		fs.served = nil
+		return 0
+	}
+	cut := 0
+	for cut < len(fs.served) && now.Sub(fs.served[cut]) >= time.Second {
+		cut++
+	}
+	fs.served = fs.served[cut:]
+	if len(fs.served) >= limit {
+		return time.Second - now.Sub(fs.served[len(fs.served)-limit])
+	}
+	fs.served = append(fs.served, now)
+	return 0
+}
+
 // loseCreateResponse decides whether to drop the answer of a create that
 // succeeded.
 func (fs *faultState) loseCreateResponse() bool {
@@ -385,6 +425,12 @@ func (fs *faultState) loseCreateResponse() bool {
 // connection drops and errors of its kind.
 func (s *Server) withFaults(kind requestKind, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait := s.faults.overRateLimit(kind, time.Now()); wait > 0 {
+			s.log.Info("sandbox: fault: rate limit", "path", r.URL.Path)
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			writeError(w, http.StatusTooManyRequests, "sandbox: rate limit exceeded (see /_sandbox/faults)")
+			return
+		}
 		drop, status := s.faults.onRequest(kind)
 		switch {
 		case drop:

@@ -206,7 +206,7 @@ func TestFaultsEndpoint(t *testing.T) {
 		"latency": "5ms", "error_status": 429, "create_error_rate": 0.25, "create_errors": 0,
 		"get_error_rate": 0.5, "get_errors": 3, "drop_connection_rate": 0.0, "drop_connections": 0,
 		"lose_create_response_rate": 0.0, "lose_create_response": 2, "webhooks_disabled": true,
-		"webhook_delay": "2s", "webhook_duplicate": true, "webhook_reorder": true, "seed": 7,
+		"webhook_delay": "2s", "webhook_duplicate": true, "webhook_reorder": true, "rate_limit": 5, "seed": 7,
 	}
 	resp, data := e.do(http.MethodPut, "/_sandbox/faults", put)
 	if resp.StatusCode != 200 {
