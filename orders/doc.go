@@ -8,6 +8,13 @@
 //   - Where does a payment start? payments.go (Start), for paying again.
 //   - How is stock held, taken and released, and why can it never be oversold?
 //     stock.go.
+//   - Where do shipping addresses and rates live? address.go with the
+//     per-country table of address_formats.go, and shipping.go.
+//   - What does an order's change set off outside the app (the receipt, the
+//     merchant's webhooks), and how is it done exactly once? effects.go; the
+//     outbound webhooks are outbound.go, the mail is package mailer.
+//   - What can the merchant do to an order (ship, cancel, record a refund)?
+//     actions.go.
 //   - What happens when a webhook arrives? inbox.go, then jobs.go runs the
 //     confirmation it queued.
 //   - How is a payment read back from Orchestrate? confirm.go.
