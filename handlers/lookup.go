@@ -33,9 +33,6 @@ type Mail interface {
 // any query.
 var orderNumberPattern = regexp.MustCompile(`^[A-Z]{2}-[0-9]{1,12}$`)
 
-// lookupURL is the order lookup form.
-const lookupURL = "/orders/lookup"
-
 // lookupRateLimit limits POST /orders/lookup per client address: a shopper
 // needs a few tries, a script guessing numbers gets 429. It is per instance;
 // the outbox also caps the mail one order can be sent per hour.
@@ -94,5 +91,5 @@ func (h *handler) lookup(c echo.Context) error {
 	if err := h.deps.Mail.Lookup(c.Request().Context(), normalized, number); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, lookupURL+"?sent=1")
+	return c.Redirect(http.StatusSeeOther, views.OrderLookupSentURL)
 }

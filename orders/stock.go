@@ -291,8 +291,7 @@ func (p *Payments) ReleaseExpiredHolds(ctx context.Context, limit int) (int, err
 				return nil
 			}
 			released++
-			return releaseHolds(ctx, tx, id, Event{Cause: "sweep",
-				SourceID: nil})
+			return releaseHolds(ctx, tx, id, Event{Cause: "sweep"})
 		})
 		if err != nil {
 			return released, err

@@ -21,6 +21,10 @@ const (
 	CartItemsURL = "/cart/items"
 	// CartFitURL (POST) lowers the cart's short lines to what is in stock.
 	CartFitURL = "/cart/fit"
+	// OrderLookupURL is the form that mails a lost order's link (GET, POST).
+	OrderLookupURL = "/orders/lookup"
+	// OrderLookupSentURL is where the form lands, whether or not an order matched.
+	OrderLookupSentURL = OrderLookupURL + "?sent=1"
 )
 
 // OrderURL is the shopper's page of the order with public reference ref.
