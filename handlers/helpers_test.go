@@ -42,6 +42,7 @@ type app struct {
 	sb         *testSandbox
 	metrics    http.Handler         // the internal metrics listener's handler, as main serves it
 	registry   *prometheus.Registry // every metric of the app
+	stop       func()               // stops the app's background work before the test ends
 }
 
 const (
@@ -225,15 +226,19 @@ func newInstance(t testing.TB, pool *pgxpool.Pool, sb *testSandbox, opts appOpti
 	if opts.payments != nil {
 		opts.payments(built.Payments)
 	}
-	stop := built.Start(context.Background())
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("app.Run: %v", err)
-		}
-		built.Close()
-	})
+	run := built.Start(context.Background())
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			if err := run(); err != nil {
+				t.Errorf("app.Run: %v", err)
+			}
+			built.Close()
+		})
+	}
+	t.Cleanup(stop)
 	return &app{e: built.Handler, pool: pool, sandbox: sb.srv, sandboxKey: testAPIKey, sb: sb,
-		metrics: built.MetricsHandler, registry: built.Registry}
+		metrics: built.MetricsHandler, registry: built.Registry, stop: stop}
 }
 
 // readiness is the app's readiness check over pool, as main builds it.

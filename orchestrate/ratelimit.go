@@ -4,39 +4,47 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/time/rate"
 )
 
-// RateLimiter keeps one instance's requests to Orchestrate under a rate
-// limit, giving shopper-facing requests priority over background ones. Every
-// request, retries included, takes a token from a bucket of perSecond tokens a
-// second holding at most a fifth of a second's worth, so no one-second window
-// sees more than perSecond × 1.2 requests. Background requests (see
-// Background) first pass a second bucket refilled at backgroundShare of the
-// rate: they can never use the whole rate, so a shopper's request finds a
-// token within about 1/perSecond however many background requests queue.
+// RateLimiter keeps one instance's requests to Orchestrate at or under a
+// limit of L a second, in every one-second window, and lets shopper-facing
+// requests go ahead of background ones.
+//
+// Every request, retries included, takes a token from one bucket refilled at
+// L−1 a second that holds a single token: over any second at most the token
+// it held plus L−1 refills are spent, so no one-second window sees more than
+// L requests, and a steady load gets L−1 of them.
+//
+// Priority without a fixed share: a shopper's request reserves the next token
+// at once, even one not yet refilled, and waits for it; background requests
+// (see Background) queue, and only the one at the head of their queue holds a
+// reservation. Background work therefore uses every token shoppers leave, and
+// a shopper waits behind one background request at most, however many queue.
 //
 // A 429 answer backs every request off until its Retry-After has passed.
 type RateLimiter struct {
 	clock   clockwork.Clock
-	all     *rate.Limiter
-	bg      *rate.Limiter
+	bucket  *rate.Limiter
+	perSec  float64 // the bucket's refill rate
 	maxWait time.Duration
 
 	mu    sync.Mutex
 	until time.Time // no request before this, set by a 429's Retry-After
+
+	bgTurn    chan struct{} // held by the background request at the head of the queue
+	bgWaiting atomic.Int64  // background requests waiting, the head included
 }
 
-// backgroundShare is the part of the rate background requests may use.
-const backgroundShare = 0.75
-
-// NewRateLimiter returns a limiter of perSecond requests a second (> 0).
-// Background requests that would wait longer than maxWait get a
-// *RateLimitedError at once instead, so a job can snooze rather than hold a
-// worker; zero means one second. clock nil is the real clock.
+// NewRateLimiter returns a limiter of perSecond requests in any one second
+// (at least 2; a smaller limit is taken as 2). Background requests that
+// would wait longer than maxWait get a *RateLimitedError at once instead, so
+// a job can snooze rather than hold a worker; zero means one second. clock
+// nil is the real clock.
 func NewRateLimiter(perSecond float64, maxWait time.Duration, clock clockwork.Clock) *RateLimiter {
 	if clock == nil {
 		clock = clockwork.NewRealClock()
@@ -44,12 +52,13 @@ func NewRateLimiter(perSecond float64, maxWait time.Duration, clock clockwork.Cl
 	if maxWait <= 0 {
 		maxWait = time.Second
 	}
-	burst := max(1, int(perSecond/5))
+	refill := max(perSecond, 2) - 1
 	return &RateLimiter{
 		clock:   clock,
-		all:     rate.NewLimiter(rate.Limit(perSecond), burst),
-		bg:      rate.NewLimiter(rate.Limit(perSecond*backgroundShare), 1),
+		bucket:  rate.NewLimiter(rate.Limit(refill), 1),
+		perSec:  refill,
 		maxWait: maxWait,
+		bgTurn:  make(chan struct{}, 1),
 	}
 }
 
@@ -105,20 +114,12 @@ func (l *RateLimiter) Wait(ctx context.Context) error {
 		}
 	}
 	if bg {
-		if err := l.take(ctx, l.bg, true); err != nil {
-			return err
-		}
+		return l.waitBackground(ctx)
 	}
-	return l.take(ctx, l.all, bg)
-}
-
-// take reserves one token of lim and waits for it, giving it back when the
-// wait is refused or cut short.
-func (l *RateLimiter) take(ctx context.Context, lim *rate.Limiter, bg bool) error {
 	now := l.clock.Now()
-	r := lim.ReserveN(now, 1)
+	r := l.bucket.ReserveN(now, 1)
 	d := r.DelayFrom(now)
-	if err := l.check(ctx, bg, d); err != nil {
+	if err := l.check(ctx, false, d); err != nil {
 		r.CancelAt(now)
 		return err
 	}
@@ -127,6 +128,46 @@ func (l *RateLimiter) take(ctx context.Context, lim *rate.Limiter, bg bool) erro
 		return err
 	}
 	return nil
+}
+
+// waitBackground queues a background request behind the others; only the
+// one at the head of the queue reserves a token. Shoppers reserve theirs the
+// moment they ask, so they wait behind that one background request at most.
+func (l *RateLimiter) waitBackground(ctx context.Context) error {
+	ahead := l.bgWaiting.Add(1) - 1
+	defer l.bgWaiting.Add(-1)
+	expected := l.untilToken(l.clock.Now()) + time.Duration(float64(ahead)/l.perSec*float64(time.Second))
+	if err := l.check(ctx, true, expected); err != nil {
+		return err
+	}
+	select {
+	case l.bgTurn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-l.bgTurn }()
+	l.mu.Lock()
+	backOff := l.until.Sub(l.clock.Now())
+	l.mu.Unlock()
+	if err := l.sleep(ctx, backOff); err != nil {
+		return err
+	}
+	now := l.clock.Now()
+	r := l.bucket.ReserveN(now, 1)
+	if err := l.sleep(ctx, r.DelayFrom(now)); err != nil {
+		r.CancelAt(l.clock.Now())
+		return err
+	}
+	return nil
+}
+
+// untilToken is how long from now until the bucket holds a whole token.
+func (l *RateLimiter) untilToken(now time.Time) time.Duration {
+	missing := 1 - l.bucket.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / l.perSec * float64(time.Second))
 }
 
 // check refuses a wait of d that a background request should not make or

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
 
@@ -104,4 +105,61 @@ func insertAttempt(t *testing.T, pool *pgxpool.Pool, status string, created, nex
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestSweepSpreadsItsReads: one sweep that finds many attempts due schedules
+// their confirmations evenly across the sweep interval, the first at once,
+// so their reads reach Orchestrate at a steady rate instead of all together.
+func TestSweepSpreadsItsReads(t *testing.T) {
+	const due, interval = 20, 10 * time.Second
+	db := testdb.New(t)
+	ctx := context.Background()
+	t0 := time.Date(2021, time.March, 1, 12, 0, 0, 0, time.UTC)
+	payments := orders.NewPayments(db.Pool, nil, orders.PaymentsConfig{
+		Clock: clockwork.NewFakeClockAt(t0), RecheckYoung: 20 * time.Second, CreateTimeout: 8 * time.Second, Expiry: time.Hour,
+	}, nil)
+	for range due {
+		// Open, without a payment id: confirming one reads nothing.
+		insertAttempt(t, db.Pool, "open", t0.Add(-time.Hour), t0.Add(-time.Minute), t0.Add(time.Hour))
+	}
+	jobs, err := orders.NewJobs(db.Pool, payments, orders.JobsConfig{SweepInterval: interval}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sweep runs when the client starts.
+	if err := jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := jobs.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	var scheduled []time.Time
+	for deadline := time.Now().Add(10 * time.Second); len(scheduled) < due; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sweep queued %d confirmations, want %d", len(scheduled), due)
+		}
+		rows, err := db.Pool.Query(ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'confirm_attempt' ORDER BY scheduled_at`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scheduled, err = pgx.CollectRows(rows, pgx.RowTo[time.Time]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	step := interval / due
+	for i := 1; i < due; i++ {
+		gap := scheduled[i].Sub(scheduled[i-1])
+		// The first is scheduled by the database's clock, the rest by the
+		// sweeper's: allow their difference on the first gap only.
+		slack := time.Millisecond
+		if i == 1 {
+			slack = 200 * time.Millisecond
+		}
+		if gap < step-slack || gap > step+slack {
+			t.Errorf("confirmations %d and %d are scheduled %v apart, want %v", i-1, i, gap, step)
+		}
+	}
 }

@@ -222,8 +222,8 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	c.OrchestrateMCC = mcc
 	rateRaw := get("ORCHESTRATE_RATE_LIMIT", "20")
-	if c.OrchestrateRateLimit, err = strconv.Atoi(rateRaw); err != nil || c.OrchestrateRateLimit < 0 || c.OrchestrateRateLimit > 10000 {
-		bad("ORCHESTRATE_RATE_LIMIT must be a number of requests a second between 0 (unlimited) and 10000, not %q", rateRaw)
+	if c.OrchestrateRateLimit, err = strconv.Atoi(rateRaw); err != nil || c.OrchestrateRateLimit < 0 || c.OrchestrateRateLimit == 1 || c.OrchestrateRateLimit > 10000 {
+		bad("ORCHESTRATE_RATE_LIMIT must be 0 (unlimited) or a number of requests a second between 2 and 10000, not %q", rateRaw)
 	}
 	parseDuration := func(name, def string, min, max time.Duration) time.Duration {
 		raw := get(name, def)

@@ -170,6 +170,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "short MCC", env: map[string]string{"ORCHESTRATE_MCC": "60"}, wantErr: []string{"ORCHESTRATE_MCC"}},
 		{name: "negative MCC", env: map[string]string{"ORCHESTRATE_MCC": "-601"}, wantErr: []string{"ORCHESTRATE_MCC"}},
 		{name: "negative rate limit", env: map[string]string{"ORCHESTRATE_RATE_LIMIT": "-1"}, wantErr: []string{"ORCHESTRATE_RATE_LIMIT", `"-1"`}},
+		{name: "rate limit of one", env: map[string]string{"ORCHESTRATE_RATE_LIMIT": "1"}, wantErr: []string{"ORCHESTRATE_RATE_LIMIT", `"1"`}},
 		{name: "non-numeric rate limit", env: map[string]string{"ORCHESTRATE_RATE_LIMIT": "fast"}, wantErr: []string{"ORCHESTRATE_RATE_LIMIT"}},
 		{name: "relative PUBLIC_URL", env: map[string]string{"PUBLIC_URL": "/shop"}, wantErr: []string{"PUBLIC_URL"}},
 		{name: "PUBLIC_URL without scheme", env: map[string]string{"PUBLIC_URL": "localhost:8080"}, wantErr: []string{"PUBLIC_URL"}},
