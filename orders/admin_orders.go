@@ -416,13 +416,19 @@ func (s *Orders) Totals(ctx context.Context, f Filter) ([]CurrencyTotal, error) 
 		return nil, err
 	}
 	var args queryArgs
-	rows, err := s.pool.Query(ctx, `
+	var totals []CurrencyTotal
+	var t CurrencyTotal
+	err := s.forEachLagging(ctx, `
 		SELECT o.currency, count(*) AS count, coalesce(sum(o.total_minor), 0)::bigint AS total
-		FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency ORDER BY o.currency`, customPlan(args)...)
+		FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency ORDER BY o.currency`, customPlan(args),
+		[]any{&t.Currency, &t.Count, &t.Minor}, func() error {
+			totals = append(totals, t)
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("order totals: %w", err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByName[CurrencyTotal])
+	return totals, nil
 }
 
 // ExportRow is one order as the CSV export writes it.
@@ -444,7 +450,9 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 		return err
 	}
 	var args queryArgs
-	rows, err := s.pool.Query(ctx, `
+	var r ExportRow
+	o := &r.Order
+	err := s.forEachLagging(ctx, `
 		SELECT o.id, o.number, o.public_ref, o.status, o.currency, o.total_minor, o.customer_name,
 		       o.customer_email, o.refund_needed, o.created_at, o.updated_at, o.paid_at, o.shipped_at,
 		       (SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = o.id),
@@ -457,13 +465,7 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 		       o.shipping_method, o.shipping_method_name, o.shipping_minor, o.ship_recipient, o.ship_line1,
 		       o.ship_line2, o.ship_city, o.ship_region, o.ship_postal_code, o.ship_country
 		FROM orders o WHERE `+f.where(&args)+`
-		ORDER BY o.created_at DESC, o.id DESC`, customPlan(args)...)
-	if err != nil {
-		return fmt.Errorf("export orders: %w", err)
-	}
-	var r ExportRow
-	o := &r.Order
-	_, err = pgx.ForEachRow(rows, []any{&o.ID, &o.Number, &o.PublicRef, &o.Status, &o.Currency, &o.TotalMinor,
+		ORDER BY o.created_at DESC, o.id DESC`, customPlan(args), []any{&o.ID, &o.Number, &o.PublicRef, &o.Status, &o.Currency, &o.TotalMinor,
 		&o.CustomerName, &o.CustomerEmail, &o.RefundNeeded, &o.CreatedAt, &o.UpdatedAt, &o.PaidAt, &o.ShippedAt,
 		&r.Items, &r.PaymentID, &o.Oversold, &r.Short, &o.ShippingMethod, &o.ShippingMethodName, &o.ShippingMinor,
 		&o.Recipient, &o.Line1, &o.Line2, &o.City, &o.Region, &o.PostalCode, &o.Country}, func() error { return fn(&r) })

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -140,6 +141,10 @@ func ValidEmail(s string) bool {
 type Orders struct {
 	pool    *pgxpool.Pool
 	metrics *Metrics
+	// reads, when set, is a read replica for the reads that may lag (totals,
+	// the export); logger reports falling back from it to pool.
+	reads  *pgxpool.Pool
+	logger *slog.Logger
 }
 
 // NewOrders returns an Orders backed by pool.
@@ -149,6 +154,42 @@ func NewOrders(pool *pgxpool.Pool) *Orders { return &Orders{pool: pool} }
 func (s *Orders) WithMetrics(m *Metrics) *Orders {
 	s.metrics = m
 	return s
+}
+
+// WithReadPool sends the reads that may lag the primary by a replica's delay
+// — the totals and the CSV export, never what a merchant acts on — to reads,
+// a read replica. While the replica cannot be reached they go to the
+// primary, and logger warns of it.
+func (s *Orders) WithReadPool(reads *pgxpool.Pool, logger *slog.Logger) *Orders {
+	s.reads, s.logger = reads, logger
+	return s
+}
+
+// forEachLagging runs a query whose answer may lag the primary, scanning each
+// row into scans and calling fn, as pgx.ForEachRow does: on the read replica
+// when there is one, and on the primary when the replica fails before fn has
+// seen a row (it cannot be reached, or its connection died).
+func (s *Orders) forEachLagging(ctx context.Context, sql string, args []any, scans []any, fn func() error) error {
+	if s.reads != nil {
+		seen := false
+		rows, err := s.reads.Query(ctx, sql, args...)
+		if err == nil {
+			_, err = pgx.ForEachRow(rows, scans, func() error {
+				seen = true
+				return fn()
+			})
+		}
+		if err == nil || seen || ctx.Err() != nil {
+			return err
+		}
+		s.logger.Warn("reading from the read replica failed; reading from the primary", "error", err)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	_, err = pgx.ForEachRow(rows, scans, fn)
+	return err
 }
 
 const orderColumns = `id, number, public_ref, status, currency, total_minor, customer_name,

@@ -164,6 +164,14 @@ func New(ctx context.Context, cfg *Config, opts ...Option) (_ *App, err error) {
 	metrics := orders.NewMetrics(a.Pool, logger.With("component", "metrics"))
 	a.Registry.MustRegister(metrics)
 	a.Orders = orders.NewOrders(a.Pool).WithMetrics(metrics)
+	if cfg.DatabaseReadURL != "" {
+		reads, err := openReadPool(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, reads.Close)
+		a.Orders.WithReadPool(reads, logger.With("component", "orders"))
+	}
 	a.Payments = orders.NewPayments(a.Pool, api, orders.PaymentsConfig{
 		PublicURL:     cfg.PublicURL,
 		MCC:           cfg.OrchestrateMCC,

@@ -67,6 +67,10 @@ type Config struct {
 	// pooling it must be one that prepares no named statement. "" leaves pgx's
 	// default (cache_statement, or the URL's default_query_exec_mode).
 	DatabaseQueryExecMode string
+	// DatabaseReadURL (DATABASE_READ_URL) is a read replica for the admin's
+	// order totals and CSV export, which may lag the primary by the replica's
+	// delay; "" reads them from DatabaseURL.
+	DatabaseReadURL string
 
 	OrchestrateBaseURL       *url.URL      // ORCHESTRATE_BASE_URL
 	OrchestrateAPIKey        string        // ORCHESTRATE_API_KEY; empty starts the built-in sandbox
@@ -278,6 +282,10 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.DatabaseDirectURL = get("DATABASE_DIRECT_URL", "")
 	if c.DatabaseDirectURL != "" && !strings.HasPrefix(c.DatabaseDirectURL, "postgres://") && !strings.HasPrefix(c.DatabaseDirectURL, "postgresql://") {
 		bad("DATABASE_DIRECT_URL must be a postgres:// URL")
+	}
+	c.DatabaseReadURL = get("DATABASE_READ_URL", "")
+	if c.DatabaseReadURL != "" && !strings.HasPrefix(c.DatabaseReadURL, "postgres://") && !strings.HasPrefix(c.DatabaseReadURL, "postgresql://") {
+		bad("DATABASE_READ_URL must be a postgres:// URL")
 	}
 	c.DatabaseQueryExecMode = get("DATABASE_QUERY_EXEC_MODE", "")
 	if _, ok := queryExecModes[c.DatabaseQueryExecMode]; !ok && c.DatabaseQueryExecMode != "" {

@@ -41,6 +41,33 @@ func openDirectPool(ctx context.Context, cfg *Config, logger *slog.Logger) (*pgx
 	return connect(ctx, pcfg, nil, logger)
 }
 
+// readPoolMaxConns bounds the pool on DATABASE_READ_URL: the admin's totals
+// and exports, a few merchants at a time.
+const readPoolMaxConns = 4
+
+// openReadPool prepares the pool on DATABASE_READ_URL, in DATABASE_URL's
+// execution mode (a replica may sit behind a pooler too). It connects when
+// first used and does not wait for the replica: while the replica cannot be
+// reached, the reads go to the primary (orders.Orders.WithReadPool).
+func openReadPool(ctx context.Context, cfg *Config) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseReadURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
+	}
+	pcfg.MaxConns = readPoolMaxConns
+	// An unreachable replica costs a merchant's request this much, then the
+	// primary answers.
+	pcfg.ConnConfig.ConnectTimeout = 2 * time.Second
+	if mode, ok := queryExecModes[cfg.DatabaseQueryExecMode]; ok {
+		pcfg.ConnConfig.DefaultQueryExecMode = mode
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
+	}
+	return pool, nil
+}
+
 // queryExecModes are DATABASE_QUERY_EXEC_MODE's values, named as pgx names them
 // in a connection string's default_query_exec_mode.
 var queryExecModes = map[string]pgx.QueryExecMode{

@@ -104,6 +104,11 @@ func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 
 func findBin() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
+		// A link on PATH (/usr/local/bin/initdb) leads to the directory that
+		// also holds the other programs (pg_basebackup).
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
@@ -114,4 +119,25 @@ func findBin() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("initdb not found on PATH or under /usr/lib/postgresql/*/bin")
+}
+
+// Standby makes a hot standby of c with pg_basebackup, streaming from c, and
+// starts it on a port of its own; it is stopped and removed when the test
+// ends. Queries on it see c's commits once it has replayed them.
+func (c *Cluster) Standby(t testing.TB) *Cluster {
+	t.Helper()
+	s := &Cluster{bin: c.bin, uid: c.uid, dir: c.dir + "-standby"}
+	// -R writes primary_conninfo and standby.signal.
+	if out, err := c.command("pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.port), "-U", "postgres",
+		"-D", s.dir, "-R", "-X", "stream", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("pgcluster: pg_basebackup: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { os.RemoveAll(s.dir) })
+	var err error
+	if s.port, err = apptest.FreePort(); err != nil {
+		t.Fatal(err)
+	}
+	s.Start(t)
+	t.Cleanup(func() { _ = s.command("pg_ctl", "-D", s.dir, "-m", "immediate", "-w", "stop").Run() })
+	return s
 }
