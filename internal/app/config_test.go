@@ -188,6 +188,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{name: "DATABASE_MAX_CONNS too small", env: map[string]string{"DATABASE_MAX_CONNS": "1"}, wantErr: []string{"DATABASE_MAX_CONNS"}},
 		{name: "bad DATABASE_QUERY_EXEC_MODE", env: map[string]string{"DATABASE_QUERY_EXEC_MODE": "prepared"}, wantErr: []string{"DATABASE_QUERY_EXEC_MODE"}},
 		{name: "bad DATABASE_DIRECT_URL", env: map[string]string{"DATABASE_DIRECT_URL": "mysql://db"}, wantErr: []string{"DATABASE_DIRECT_URL"}},
+		{name: "bad DATABASE_READ_URL", env: map[string]string{"DATABASE_READ_URL": "replica:5432"}, wantErr: []string{"DATABASE_READ_URL"}},
 		{name: "bad LOG_LEVEL", env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "bad DATABASE_URL", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: []string{"DATABASE_URL"}},
 		{name: "bad ADDR", env: map[string]string{"ADDR": "8080"}, wantErr: []string{"ADDR"}},
