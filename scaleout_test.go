@@ -576,7 +576,7 @@ func TestThreeInstancesBehindBalancerPayEachOrderOnce(t *testing.T) {
 // down, and every order is still paid exactly once.
 func TestRollingRestartFailsNoRequest(t *testing.T) {
 	t.Parallel()
-	e := newScaleEnv(t, scaleOptions{drain: time.Second}) // the balancer checks every 100 ms
+	e := newScaleEnv(t, scaleOptions{drain: 2 * time.Second}) // the balancer checks every 100 ms
 	var (
 		mu          sync.Mutex
 		failures    []string
@@ -672,6 +672,7 @@ func TestRollingRestartFailsNoRequest(t *testing.T) {
 		return visits >= 3
 	})
 	for i, in := range e.ins {
+		pid := in.Pid()
 		if err := in.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
@@ -689,6 +690,9 @@ func TestRollingRestartFailsNoRequest(t *testing.T) {
 		down := e.balancer.Stats()
 		if err := in.Restart(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+		if in.Pid() == pid {
+			t.Fatalf("instance %d runs as the same process %d after its restart", i, pid)
 		}
 		e.eventually(fmt.Sprintf("the balancer to put instance %d back in rotation", i), func() bool {
 			return e.balancer.Stats()[i].Up
