@@ -268,7 +268,7 @@ func (e *scaleEnv) checkExactlyOnce(n int) {
 		for i, ev := range events {
 			ids[i] = ev.id
 		}
-		return e.count(`SELECT count(*) FROM webhook_events WHERE event_id = ANY($1) AND processed_at IS NOT NULL`, ids) == len(events)
+		return e.count(`SELECT count(DISTINCT event_id) FROM webhook_events WHERE event_id = ANY($1) AND processed_at IS NOT NULL`, ids) == len(events)
 	})
 	for _, c := range []struct {
 		what, query string

@@ -45,6 +45,13 @@ func start(t *testing.T, backends ...*fakeBackend) (*lb.Balancer, string) {
 	for _, f := range backends {
 		urls = append(urls, f.srv.URL)
 	}
+	return startOver(t, urls...)
+}
+
+// startOver runs a balancer over the URLs, checking them every 10 ms, and
+// returns it and its URL.
+func startOver(t *testing.T, urls ...string) (*lb.Balancer, string) {
+	t.Helper()
 	b, err := lb.New(urls, lb.Options{Interval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -188,17 +195,10 @@ func TestFailedPOSTIsNotResent(t *testing.T) {
 		return srv
 	}
 	x, y := drop("x"), drop("y")
-	bal, err := lb.New([]string{x.URL, y.URL}, lb.Options{Interval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bal.Start()
-	t.Cleanup(bal.Close)
-	front := httptest.NewServer(bal)
-	t.Cleanup(front.Close)
+	bal, front := startOver(t, x.URL, y.URL)
 	eventually(t, "both in rotation", allUp(bal, true, true))
 
-	resp, err := http.Post(front.URL+"/checkout", "text/plain", strings.NewReader("order-1"))
+	resp, err := http.Post(front+"/checkout", "text/plain", strings.NewReader("order-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
