@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -279,15 +280,24 @@ func (c *crashEnv) checkoutAsync(s *crashShopper) {
 
 func payOnHostedPage(t *testing.T, link string) {
 	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if _, err := payHosted(link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// payHosted pays with a good card on the sandbox's page at link and returns
+// where the sandbox sends the shopper back to.
+func payHosted(link string) (returnURL string, err error) {
+	c := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.PostForm(strings.TrimSuffix(link, "/collection")+"/pay", url.Values{"card_number": {"4242424242424242"}})
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("pay on the hosted page = %d", resp.StatusCode)
+		return "", fmt.Errorf("pay on the hosted page = %d, want 303", resp.StatusCode)
 	}
+	return resp.Header.Get("Location"), nil
 }
 
 // TestKilledBeforePaymentIDStored kills the app after the order and its attempt

@@ -156,29 +156,12 @@ func TestThroughPgBouncerThreeStartTogether(t *testing.T) {
 	t.Parallel()
 	db := testdb.NewEmpty(t)
 	bouncer := pgbouncer.Start(t, testdb.ServerURL(t), pgbouncer.Options{PoolSize: 30})
-	if _, err := appBinary.Path(context.Background()); err != nil {
-		t.Fatal(err)
+	opts := make([]apptest.Options, 3)
+	for i := range opts {
+		env, _ := poolerEnv(t, db)
+		opts[i] = apptest.Options{DatabaseURL: bouncer.URL(db.Name), Env: env}
 	}
-	var wg sync.WaitGroup
-	ins := make([]*apptest.Instance, 3)
-	errs := make([]error, 3)
-	for i := range ins {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			env, _ := poolerEnv(t, db)
-			ins[i], errs[i] = appBinary.Start(context.Background(), apptest.Options{DatabaseURL: bouncer.URL(db.Name), Env: env})
-		}()
-	}
-	wg.Wait()
-	for i, in := range ins {
-		if in != nil {
-			t.Cleanup(func() { in.Close() })
-		}
-		if errs[i] != nil {
-			t.Fatalf("instance %d: %v", i, errs[i])
-		}
-	}
+	ins := startTogether(t, opts...)
 	var applied, distinct int
 	if err := db.Pool.QueryRow(context.Background(),
 		`SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0 AND is_applied`).Scan(&applied, &distinct); err != nil {
@@ -205,6 +188,35 @@ func TestThroughPgBouncerThreeStartTogether(t *testing.T) {
 		}
 		checkPoolerLog(t, readFile(in.LogPath))
 	}
+}
+
+// startTogether starts one instance per options at the same moment and waits
+// until every one is ready; each is closed when the test ends.
+func startTogether(t *testing.T, opts ...apptest.Options) []*apptest.Instance {
+	t.Helper()
+	if _, err := appBinary.Path(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ins := make([]*apptest.Instance, len(opts))
+	errs := make([]error, len(opts))
+	for i, o := range opts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ins[i], errs[i] = appBinary.Start(context.Background(), o)
+		}()
+	}
+	wg.Wait()
+	for i, in := range ins {
+		if in != nil {
+			t.Cleanup(func() { in.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+	}
+	return ins
 }
 
 // poolerErrors are what a session feature used through transaction pooling
