@@ -17,7 +17,7 @@ const methodText = "## Method\n\n" +
 	"(every middleware, the Prometheus registry, sessions in PostgreSQL, request logging at info level into a discarding text handler, " +
 	"pool size 20, served by the same `http.Server` settings, as are the baselines) with the Orchestrate sandbox " +
 	"(memory store, webhooks off) on its own loopback port. River's workers are not started for B1–B7, so acknowledgement figures " +
-	"contain no background work. B11 and B12 run the real binary (`go build`) as child processes configured by environment, with River running.\n" +
+	"contain no background work. B11, B12 and B14 run the real binary (`go build`) as child processes configured by environment, with River running.\n" +
 	"- **Baselines.** B1: a bare `net/http` handler writing `ok`. B2: `testing.Benchmark` writing the bytes the templ render produced, " +
 	"and the render at 40 lines against 20 for allocations per line. B3: a bare `net/http` mux calling the same `orders.Catalog.List` + " +
 	"`Carts.Count` (GET /) and `Carts.Get` (GET /cart) and writing, with its Content-Length, the page the app sent the same shopper " +
@@ -37,7 +37,12 @@ const methodText = "## Method\n\n" +
 	"100 ms whatever L, so the app sets 10 ms (`orders/jobs.go`). B11: VmHWM from `/proc/<pid>/status` of the child process after " +
 	"the load. B12: one child process vs three behind round-robin senders, on one database; exactly-once: 30 orders with real sandbox " +
 	"payments completed in the sandbox, every `payment.succeeded` delivered twice to each instance at once, then each order must have " +
-	"exactly one transition to paid.\n" +
+	"exactly one transition to paid. B12 runs twice: the instances on PostgreSQL directly (pool 20 each), then with every " +
+	"instance's `DATABASE_URL` on a real PgBouncer (Debian's, started by the bench as `internal/pgbouncer` starts it for the tests) " +
+	"in transaction pooling with `default_pool_size` 30, `DATABASE_MAX_CONNS=10` (3 instances × 10 ≤ 30, so no instance waits for " +
+	"a server connection another holds idle), `DATABASE_QUERY_EXEC_MODE=cache_describe` (PgBouncer 1.18 keeps no prepared " +
+	"statements) and `DATABASE_DIRECT_URL` on PostgreSQL for River's `LISTEN` and the migrations' lock; each configuration has its " +
+	"own ratio (its three instances against its one) and its own exactly-once check.\n" +
 	"- **B9** (admin orders list): `internal/seed` fills the bench database with 1,000,000 orders (items, attempts, every status " +
 	"and currency, a year of dates) and as many processed webhook deliveries, in steps of 10k, 100k and 1M shared with B10 and B11. " +
 	"A second in-process app built like the first (River off) on a pool whose statements can be recorded is signed in to over " +
