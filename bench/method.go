@@ -81,6 +81,22 @@ const methodText = "## Method\n\n" +
 	"one hot stock row (pgbench aborts a client on an error, so the refused path cannot be its baseline). pgbench runs 20 clients: " +
 	"the 500 shoppers reach the database through the app's pool of 20 connections (500 connections would exceed " +
 	"`max_connections` and measure connection handling, not the row).\n" +
+	"- **B14** (the burst, issue #18): a database of its own (`checkout_bench_b14`, fresh and migrated, so no other row's orders " +
+	"are swept) and an in-process sandbox of its own (memory store) that records when every API request (`/api/…`) arrives and " +
+	"what it answered. Setup, not timed: an in-process app (River off, limiter off) checks out 2,000 carts of one unit each, " +
+	"creating 2,000 open payments, with the sandbox unlimited and sending no webhooks. Then the sandbox's `rate_limit` fault is " +
+	"set to 25 (429 with `Retry-After` above 25 API requests in any sliding second, from all callers), its counts are reset, " +
+	"one instance of the real binary starts with `ORCHESTRATE_RATE_LIMIT=25` (the rest as every bench app: pool 20, River's " +
+	"default 10 workers, `SWEEP_INTERVAL` 15 s), its webhook URL is registered, and all 2,000 payments are completed at once " +
+	"through the sandbox's control endpoint (`POST /_sandbox/payments/{id}/complete`, 64 at a time, not an API request); the " +
+	"sandbox delivers each `payment.succeeded` and the instance confirms each payment by reading it (webhook and sweep jobs, " +
+	"background reads). The figure is the time from the moment the last completion answered until every order is paid in the " +
+	"database (polled every 100 ms); the ideal is the API requests that reached the sandbox in that same time, 429s included, " +
+	"divided by 25/s: the time a client using the whole rate and nothing more would need for the requests this app chose to " +
+	"make. The second row is the most API requests that reached the sandbox in any one-second sliding window from the " +
+	"instance's start to the last order paid (above 25: MISS, rate exceeded), the 429s it answered, and the confirmation jobs " +
+	"(`confirm_payment`, `confirm_attempt`) that recorded an error or ended retryable, discarded or cancelled (snoozing for the " +
+	"rate is not an error). One run: at 25/s it lasts a minute and a half or more (`-quick`: 200 payments).\n" +
 	"- Targets and baselines are issue #8's; a missed target stays a MISS in the table.\n"
 
 // decisionsText follows the method in docs/BENCHMARKS.md: what the code does
