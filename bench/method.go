@@ -42,7 +42,9 @@ const methodText = "## Method\n\n" +
 	"in transaction pooling with `default_pool_size` 30, `DATABASE_MAX_CONNS=10` (3 instances × 10 ≤ 30, so no instance waits for " +
 	"a server connection another holds idle), `DATABASE_QUERY_EXEC_MODE=cache_describe` (PgBouncer 1.18 keeps no prepared " +
 	"statements) and `DATABASE_DIRECT_URL` on PostgreSQL for River's `LISTEN` and the migrations' lock; each configuration has its " +
-	"own ratio (its three instances against its one) and its own exactly-once check.\n" +
+	"own ratio (its three instances against its one) and its own exactly-once check, which also counts the warnings and errors " +
+	"in the instances' logs that name a session feature (prepared statements, `LISTEN`, advisory locks: what transaction pooling " +
+	"breaks), as pooler_test.go does; there must be none.\n" +
 	"- **B9** (admin orders list): `internal/seed` fills the bench database with 1,000,000 orders (items, attempts, every status " +
 	"and currency, a year of dates) and as many processed webhook deliveries, in steps of 10k, 100k and 1M shared with B10 and B11. " +
 	"A second in-process app built like the first (River off) on a pool whose statements can be recorded is signed in to over " +
