@@ -160,8 +160,8 @@ func runB14(ctx context.Context, e *env) ([]Row, error) {
 	what := fmt.Sprintf("the burst: %s payments completing at once, sandbox limited to %d requests/s, ORCHESTRATE_RATE_LIMIT=%d", thousands(n), b14SandboxLimit, b14AppRateLimit)
 	return []Row{{
 		ID: "B14", What: what + ": time until every order is paid",
-		Figure: fmt.Sprintf("%.1f s (%d/%d paid); %d API requests served (%.2f per payment)",
-			took.Seconds(), paid, n, served, float64(served)/float64(n)),
+		Figure: fmt.Sprintf("%.1f s (%d/%d paid); %d API requests served meanwhile (%.2f per payment; %d before)",
+			took.Seconds(), paid, n, served, float64(served)/float64(n), before),
 		Baseline: fmt.Sprintf("ideal %.1f s = %d requests ÷ %d/s", ideal.Seconds(), served, b14SandboxLimit),
 		Ratio:    fmt.Sprintf("%.2f×", ratio), Target: fmt.Sprintf("≤ %.1f× ideal", b14Target), Verdict: timeVerdict,
 	}, {
