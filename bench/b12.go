@@ -5,11 +5,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/orchestrate-checkout/checkout/internal/apptest"
+	"github.com/orchestrate-checkout/checkout/internal/pgbouncer"
 	"github.com/orchestrate-checkout/checkout/orchestrate"
 	"github.com/orchestrate-checkout/checkout/orders"
 )
@@ -20,16 +24,56 @@ const b12Senders = 32
 // b12Orders is how many real paid orders the exactly-once check reconciles.
 const b12Orders = 30
 
-// runB12 runs B5's unique-event load against one instance of the real binary and
-// then against three (round robin) on the same database, all as child processes;
-// then it checks exactly-once: real payments completed in the sandbox, each
-// payment.succeeded event delivered twice to every instance at once, must pay
-// each order exactly once.
+// Through PgBouncer each instance's pool (DATABASE_MAX_CONNS) is b12BouncerConns
+// and PgBouncer's default_pool_size is b12BouncerPool: three instances × 10 ≤ 30,
+// so no instance waits for a server connection another holds idle.
+const (
+	b12BouncerConns = 10
+	b12BouncerPool  = 30
+)
+
+// runB12 runs B12 twice: with every instance connected to PostgreSQL directly,
+// then with every instance's DATABASE_URL on a real PgBouncer in transaction
+// pooling (DATABASE_DIRECT_URL direct, for River's LISTEN and the migrations'
+// lock; DATABASE_QUERY_EXEC_MODE=cache_describe, as PgBouncer 1.18 keeps no
+// prepared statements), each reported with its own rows.
 func runB12(ctx context.Context, e *env) ([]Row, error) {
 	a, err := e.baseApp(ctx)
 	if err != nil {
 		return nil, err
 	}
+	rows, err := e.b12(ctx, a, e.dbURL, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	bouncer, err := pgbouncer.Run(e.opts.server, pgbouncer.Options{PoolSize: b12BouncerPool})
+	if err != nil {
+		e.logf("B12 through PgBouncer: %v", err)
+		return append(rows, Row{ID: "B12", What: "scale-out through PgBouncer (transaction pooling)", Target: "> 1.0× one instance; exactly-once",
+			Verdict: "ERROR: " + strings.SplitN(err.Error(), "\n", 2)[0]}), nil
+	}
+	defer bouncer.Close()
+	pooled, err := e.b12(ctx, a, bouncer.URL(benchDB), []string{
+		"DATABASE_DIRECT_URL=" + e.dbURL,
+		"DATABASE_QUERY_EXEC_MODE=cache_describe",
+		"DATABASE_MAX_CONNS=" + strconv.Itoa(b12BouncerConns),
+	}, fmt.Sprintf(" through PgBouncer (transaction pooling; 3 × %d conns ≤ pool %d)", b12BouncerConns, b12BouncerPool))
+	if err != nil {
+		e.logf("B12 through PgBouncer: %v\nPgBouncer's log:\n%s", err, tail(bouncer.Log(), 20))
+		return append(rows, Row{ID: "B12", What: "scale-out through PgBouncer (transaction pooling)", Target: "> 1.0× one instance; exactly-once",
+			Verdict: "ERROR: " + strings.SplitN(err.Error(), "\n", 2)[0]}), nil
+	}
+	return append(rows, pooled...), nil
+}
+
+// b12 runs B5's unique-event load against one instance of the real binary and
+// then against three (round robin) on the same database, all as child
+// processes reaching it at dbURL with env on top of appEnv; then it checks
+// exactly-once: real payments completed in the sandbox, each payment.succeeded
+// event delivered twice to every instance at once, must pay each order exactly
+// once. The instances are stopped before it returns. how names the
+// configuration in the rows ("" for the direct one).
+func (e *env) b12(ctx context.Context, a *app, dbURL string, env []string, how string) ([]Row, error) {
 	var ins []*apptest.Instance
 	defer func() {
 		for _, in := range ins {
@@ -37,7 +81,7 @@ func runB12(ctx context.Context, e *env) ([]Row, error) {
 		}
 	}()
 	for range 3 {
-		in, err := e.startInstance(ctx, a.SandboxURL)
+		in, err := e.startInstanceOn(ctx, a.SandboxURL, dbURL, env...)
 		if err != nil {
 			return nil, err
 		}
@@ -56,9 +100,9 @@ func runB12(ctx context.Context, e *env) ([]Row, error) {
 		return nil, err
 	}
 	ratio := three / one
-	e.logf("  %d senders: one instance %.0f req/s, three %.0f req/s", b12Senders, one, three)
+	e.logf("  %d senders%s: one instance %.0f req/s, three %.0f req/s", b12Senders, how, one, three)
 	rows := []Row{{
-		ID: "B12", What: fmt.Sprintf("webhook ack, three instances vs one, %d senders", b12Senders),
+		ID: "B12", What: fmt.Sprintf("webhook ack, three instances vs one%s, %d senders", how, b12Senders),
 		Figure: fmt.Sprintf("%.0f req/s (3 instances)", three), Baseline: fmt.Sprintf("%.0f req/s (1 instance)", one),
 		Ratio: fmt.Sprintf("%.2f×", ratio), Target: "> 1.0× (more, never less)", Verdict: verdict(ratio > 1.0),
 	}}
@@ -66,13 +110,36 @@ func runB12(ctx context.Context, e *env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	sessionErrors := 0
+	for _, in := range ins {
+		log, err := os.ReadFile(in.LogPath)
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(log), "\n") {
+			if (strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN")) && sessionFeatureErrors.MatchString(line) {
+				e.logf("  an instance logged: %s", line)
+				sessionErrors++
+			}
+		}
+	}
 	rows = append(rows, Row{
-		ID: "B12", What: fmt.Sprintf("exactly-once: %d paid orders, each event delivered twice to all 3 instances", b12Orders),
-		Figure:   fmt.Sprintf("%d/%d paid; %d paid twice", paid, b12Orders, twice),
-		Baseline: "—", Ratio: "—", Target: "every order paid exactly once",
-		Verdict: verdict(paid == b12Orders && twice == 0),
+		ID: "B12", What: fmt.Sprintf("exactly-once%s: %d paid orders, each event delivered twice to all 3 instances", how, b12Orders),
+		Figure:   fmt.Sprintf("%d/%d paid; %d paid twice; %d errors about session features logged", paid, b12Orders, twice, sessionErrors),
+		Baseline: "—", Ratio: "—", Target: "every order paid exactly once; no such error",
+		Verdict: verdict(paid == b12Orders && twice == 0 && sessionErrors == 0),
 	})
 	return rows, nil
+}
+
+// sessionFeatureErrors are what a session feature used through transaction
+// pooling makes PostgreSQL, PgBouncer or the app log (as pooler_test.go checks).
+var sessionFeatureErrors = regexp.MustCompile(`(?i)prepared statement|LISTEN|advisory|unsupported startup parameter|SQLSTATE 26000|SQLSTATE 42P05`)
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // exactlyOnce creates b12Orders orders with real open payments through the

@@ -17,7 +17,7 @@ const methodText = "## Method\n\n" +
 	"(every middleware, the Prometheus registry, sessions in PostgreSQL, request logging at info level into a discarding text handler, " +
 	"pool size 20, served by the same `http.Server` settings, as are the baselines) with the Orchestrate sandbox " +
 	"(memory store, webhooks off) on its own loopback port. River's workers are not started for B1–B7, so acknowledgement figures " +
-	"contain no background work. B11 and B12 run the real binary (`go build`) as child processes configured by environment, with River running.\n" +
+	"contain no background work. B11, B12 and B14 run the real binary (`go build`) as child processes configured by environment, with River running.\n" +
 	"- **Baselines.** B1: a bare `net/http` handler writing `ok`. B2: `testing.Benchmark` writing the bytes the templ render produced, " +
 	"and the render at 40 lines against 20 for allocations per line. B3: a bare `net/http` mux calling the same `orders.Catalog.List` + " +
 	"`Carts.Count` (GET /) and `Carts.Get` (GET /cart) and writing, with its Content-Length, the page the app sent the same shopper " +
@@ -37,7 +37,14 @@ const methodText = "## Method\n\n" +
 	"100 ms whatever L, so the app sets 10 ms (`orders/jobs.go`). B11: VmHWM from `/proc/<pid>/status` of the child process after " +
 	"the load. B12: one child process vs three behind round-robin senders, on one database; exactly-once: 30 orders with real sandbox " +
 	"payments completed in the sandbox, every `payment.succeeded` delivered twice to each instance at once, then each order must have " +
-	"exactly one transition to paid.\n" +
+	"exactly one transition to paid. B12 runs twice: the instances on PostgreSQL directly (pool 20 each), then with every " +
+	"instance's `DATABASE_URL` on a real PgBouncer (Debian's, started by the bench as `internal/pgbouncer` starts it for the tests) " +
+	"in transaction pooling with `default_pool_size` 30, `DATABASE_MAX_CONNS=10` (3 instances × 10 ≤ 30, so no instance waits for " +
+	"a server connection another holds idle), `DATABASE_QUERY_EXEC_MODE=cache_describe` (PgBouncer 1.18 keeps no prepared " +
+	"statements) and `DATABASE_DIRECT_URL` on PostgreSQL for River's `LISTEN` and the migrations' lock; each configuration has its " +
+	"own ratio (its three instances against its one) and its own exactly-once check, which also counts the warnings and errors " +
+	"in the instances' logs that name a session feature (prepared statements, `LISTEN`, advisory locks: what transaction pooling " +
+	"breaks), as pooler_test.go does; there must be none.\n" +
 	"- **B9** (admin orders list): `internal/seed` fills the bench database with 1,000,000 orders (items, attempts, every status " +
 	"and currency, a year of dates) and as many processed webhook deliveries, in steps of 10k, 100k and 1M shared with B10 and B11. " +
 	"A second in-process app built like the first (River off) on a pool whose statements can be recorded is signed in to over " +
@@ -76,6 +83,22 @@ const methodText = "## Method\n\n" +
 	"one hot stock row (pgbench aborts a client on an error, so the refused path cannot be its baseline). pgbench runs 20 clients: " +
 	"the 500 shoppers reach the database through the app's pool of 20 connections (500 connections would exceed " +
 	"`max_connections` and measure connection handling, not the row).\n" +
+	"- **B14** (the burst, issue #18): a database of its own (`checkout_bench_b14`, fresh and migrated, so no other row's orders " +
+	"are swept) and an in-process sandbox of its own (memory store) that records when every API request (`/api/…`) arrives and " +
+	"what it answered. Setup, not timed: an in-process app (River off, limiter off) checks out 2,000 carts of one unit each, " +
+	"creating 2,000 open payments, with the sandbox unlimited and sending no webhooks. Then the sandbox's `rate_limit` fault is " +
+	"set to 25 (429 with `Retry-After` above 25 API requests in any sliding second, from all callers), its counts are reset, " +
+	"one instance of the real binary starts with `ORCHESTRATE_RATE_LIMIT=25` (the rest as every bench app: pool 20, River's " +
+	"default 10 workers, `SWEEP_INTERVAL` 15 s), its webhook URL is registered, and all 2,000 payments are completed at once " +
+	"through the sandbox's control endpoint (`POST /_sandbox/payments/{id}/complete`, 64 at a time, not an API request); the " +
+	"sandbox delivers each `payment.succeeded` and the instance confirms each payment by reading it (webhook and sweep jobs, " +
+	"background reads). The figure is the time from the moment the last completion answered until every order is paid in the " +
+	"database (polled every 100 ms); the ideal is the API requests the sandbox served in that same time divided by 25/s: the " +
+	"time a client using the whole rate and nothing more would need for the requests this app chose to make (a request " +
+	"answered 429 uses no capacity and is left out, or a client flooding the sandbox would look efficient). The second row is the most API requests that reached the sandbox in any one-second sliding window from the " +
+	"instance's start to the last order paid (above 25: MISS, rate exceeded), the 429s it answered, and the confirmation jobs " +
+	"(`confirm_payment`, `confirm_attempt`) that recorded an error or ended retryable, discarded or cancelled (snoozing for the " +
+	"rate is not an error). One run: at 25/s it lasts a minute and a half or more (`-quick`: 200 payments).\n" +
 	"- Targets and baselines are issue #8's; a missed target stays a MISS in the table.\n"
 
 // decisionsText follows the method in docs/BENCHMARKS.md: what the code does

@@ -15,9 +15,15 @@ import (
 // configured through its environment as in production, against the bench
 // database and talking to orchestrateURL. Close stops it.
 func (e *env) startInstance(ctx context.Context, orchestrateURL string) (*apptest.Instance, error) {
+	return e.startInstanceOn(ctx, orchestrateURL, e.dbURL)
+}
+
+// startInstanceOn is startInstance reaching the bench database at dbURL (a
+// pooler's, say), with env (NAME=value) overriding appEnv.
+func (e *env) startInstanceOn(ctx context.Context, orchestrateURL, dbURL string, env ...string) (*apptest.Instance, error) {
 	return e.binary.Start(ctx, apptest.Options{
-		DatabaseURL: e.dbURL,
-		Env:         appEnv(orchestrateURL),
+		DatabaseURL: dbURL,
+		Env:         append(appEnv(orchestrateURL), env...),
 		StopTimeout: 20 * time.Second,
 	})
 }

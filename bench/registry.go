@@ -41,8 +41,9 @@ func registry() []Benchmark {
 		{ID: "B9", What: "admin orders list over 1,000,000 orders", Target: "HTTP p99 ≤ 2× SQL; no seq scan", Run: runB9},
 		{ID: "B10", What: "growth: B5 and B9 at 10k/100k/1M rows", Target: "1M within 1.5× of 10k", Run: runB10},
 		{ID: "B11", What: "peak RSS of the app binary during B3 and B5 load and a 1M-order CSV export", Target: "≤ 100 MB", Run: runB11All},
-		{ID: "B12", What: "scale-out: B5 with three app instances on one database", Target: "> 1.0× one instance; exactly-once", Run: runB12},
+		{ID: "B12", What: "scale-out: B5 with three app instances on one database, directly and through PgBouncer", Target: "> 1.0× one instance; exactly-once", Run: runB12},
 		{ID: "B13", What: "the drop: 500 shoppers, one unit each, 100 in stock, at once", Target: "≥ 0.70× pgbench; exactly 100 held, 400 sold out, 0 oversold, no 5xx", Run: runB13},
+		{ID: "B14", What: "the burst: 2,000 payments completing at once, sandbox limited to 25 requests/s", Target: "≤ 1.2× (API requests ÷ 25/s); ≤ 25 requests in any second", Run: runB14},
 	}
 }
 

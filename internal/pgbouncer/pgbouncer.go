@@ -5,6 +5,7 @@ package pgbouncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -33,6 +34,7 @@ type Bouncer struct {
 	Addr    string // host:port it listens on
 	LogPath string // its log (stderr)
 	server  *url.URL
+	cleanup []func() // run last first by Close
 }
 
 // Binary returns the pgbouncer executable's path, or "" when it is not installed.
@@ -52,33 +54,53 @@ func Binary() string {
 // ends. Without pgbouncer installed the test is skipped, or fails under CI.
 func Start(t testing.TB, serverURL string, o Options) *Bouncer {
 	t.Helper()
-	bin := Binary()
-	if bin == "" {
+	if Binary() == "" {
 		if os.Getenv("CI") != "" {
 			t.Fatal("pgbouncer is not installed; CI requires it (.ci/run installs Debian's pgbouncer)")
 		}
 		t.Skip("pgbouncer is not installed (apt-get install pgbouncer)")
+	}
+	b, err := Run(serverURL, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+// Run is Start outside a test (the benchmarks use it): it returns an error
+// where Start fails or skips, and the caller stops the bouncer with Close.
+func Run(serverURL string, o Options) (_ *Bouncer, err error) {
+	bin := Binary()
+	if bin == "" {
+		return nil, errors.New("pgbouncer is not installed (apt-get install pgbouncer)")
 	}
 	if o.PoolSize == 0 {
 		o.PoolSize = 10
 	}
 	server, err := url.Parse(serverURL)
 	if err != nil {
-		t.Fatalf("pgbouncer: server URL: %v", err)
+		return nil, fmt.Errorf("pgbouncer: server URL: %w", err)
 	}
 	port, err := apptest.FreePort()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// PgBouncer refuses to run as root; then it runs as nobody, which must
 	// read its configuration.
 	dir, err := os.MkdirTemp("", "pgbouncer-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	b := &Bouncer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), LogPath: filepath.Join(dir, "pgbouncer.log"), server: server}
+	b.cleanup = append(b.cleanup, func() { os.RemoveAll(dir) })
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
 	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	host, serverPort := server.Hostname(), server.Port()
 	if serverPort == "" {
@@ -104,29 +126,29 @@ admin_users = %s
 	users := fmt.Sprintf("%q %q\n", name, password)
 	for file, text := range map[string]string{"pgbouncer.ini": ini, "users.txt": users} {
 		if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	args := []string{filepath.Join(dir, "pgbouncer.ini")}
 	if os.Geteuid() == 0 {
 		if _, err := user.Lookup("nobody"); err != nil {
-			t.Fatalf("pgbouncer must not run as root and there is no user nobody: %v", err)
+			return nil, fmt.Errorf("pgbouncer must not run as root and there is no user nobody: %w", err)
 		}
 		args = append([]string{"-u", "nobody"}, args...)
 	}
-	b := &Bouncer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), LogPath: filepath.Join(dir, "pgbouncer.log"), server: server}
 	logFile, err := os.Create(b.LogPath)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting pgbouncer: %v", err)
+		logFile.Close()
+		return nil, fmt.Errorf("starting pgbouncer: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }() //nolint:errcheck // its log says why
-	t.Cleanup(func() {
+	b.cleanup = append(b.cleanup, func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -138,9 +160,17 @@ admin_users = %s
 	})
 	if err := b.wait(exited); err != nil {
 		log, _ := os.ReadFile(b.LogPath)
-		t.Fatalf("pgbouncer did not start: %v\n%s", err, log)
+		return nil, fmt.Errorf("pgbouncer did not start: %w\n%s", err, log)
 	}
-	return b
+	return b, nil
+}
+
+// Close stops the bouncer and removes its files; Start's cleanup calls it.
+func (b *Bouncer) Close() {
+	for i := len(b.cleanup) - 1; i >= 0; i-- {
+		b.cleanup[i]()
+	}
+	b.cleanup = nil
 }
 
 // URL is the URL of database db on the server, reached through the bouncer.
