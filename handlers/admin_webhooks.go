@@ -100,7 +100,6 @@ func (h *handler) adminWebhooks(c echo.Context) error {
 			Type:        deref(d.EventType),
 			PaymentID:   deref(d.PaymentID),
 			OrderNumber: deref(d.OrderNumber),
-			Deliveries:  d.Deliveries,
 			Processed:   d.ProcessedAt != nil,
 			Result:      deref(d.Result),
 			Outcome:     d.Outcome(),

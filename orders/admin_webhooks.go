@@ -23,7 +23,6 @@ type WebhookDelivery struct {
 	PaymentID   *string    `db:"payment_id"`
 	RawBody     []byte     `db:"raw_body"`
 	ReceivedAt  time.Time  `db:"received_at"`
-	Deliveries  int        `db:"deliveries"`
 	ProcessedAt *time.Time `db:"processed_at"`
 	Result      *string    `db:"result"`
 	Error       *string    `db:"error"`
@@ -31,7 +30,7 @@ type WebhookDelivery struct {
 	OrderNumber *string    `db:"order_number"`
 }
 
-const webhookColumns = `w.id, w.event_id, w.event_type, w.payment_id, w.raw_body, w.received_at, w.deliveries,
+const webhookColumns = `w.id, w.event_id, w.event_type, w.payment_id, w.raw_body, w.received_at,
 	w.processed_at, w.result, w.error, o.id AS order_id, o.number AS order_number`
 
 // Outcome says in words what processing made of the delivery.

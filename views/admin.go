@@ -184,7 +184,6 @@ type AdminDelivery struct {
 	PaymentID    string
 	OrderNumber  string
 	OrderURL     string
-	Deliveries   int
 	Processed    bool
 	Result       string
 	Outcome      string
