@@ -263,7 +263,7 @@ func TestAdminOrdersFiltersAndSearch(t *testing.T) {
 				t.Errorf("orders listed (-want +got):\n%s", diff)
 			}
 			for cur, tot := range wantTotals {
-				wantText := orders.Money{Minor: tot.minor, Currency: cur}.String() + " (" + strconv.FormatInt(tot.n, 10) + " orders)"
+				wantText := orders.Money{Minor: tot.minor, Currency: cur}.String() + " (" + nOrders(tot.n) + ")"
 				if totals[cur] != wantText {
 					t.Errorf("total %s = %q, want %q", cur, totals[cur], wantText)
 				}
@@ -361,7 +361,7 @@ func TestAdminOrdersWholeEmailSearch(t *testing.T) {
 			}
 			wantTotal := ""
 			if len(tt.want) > 0 {
-				wantTotal = orders.Money{Minor: 4321 * int64(len(tt.want)), Currency: "USD"}.String() + " (" + strconv.Itoa(len(tt.want)) + " orders)"
+				wantTotal = orders.Money{Minor: 4321 * int64(len(tt.want)), Currency: "USD"}.String() + " (" + nOrders(int64(len(tt.want))) + ")"
 			}
 			if totals["USD"] != wantTotal || len(totals) > 1 {
 				t.Errorf("totals = %v, want USD %q only", totals, wantTotal)
@@ -619,4 +619,12 @@ func TestAdminOrdersCSV(t *testing.T) {
 	if records, err := csv.NewReader(strings.NewReader(p.body)).ReadAll(); err != nil || len(records) != 1 {
 		t.Errorf("empty export = %d records (%v), want only the header", len(records), err)
 	}
+}
+
+// nOrders is how the totals count n orders: "1 order", "2 orders".
+func nOrders(n int64) string {
+	if n == 1 {
+		return "1 order"
+	}
+	return strconv.FormatInt(n, 10) + " orders"
 }

@@ -152,7 +152,7 @@ func TestAdminOverviewDayAndWeekBoundaries(t *testing.T) {
 					if int64(len(numbers)) != ct.Count {
 						t.Errorf("%s %s link lists %d orders, want %d", w.id, ct.Currency, len(numbers), ct.Count)
 					}
-					if wantTotal := ct.Total().String() + " (" + strconv.FormatInt(ct.Count, 10) + " orders)"; totals[ct.Currency] != wantTotal {
+					if wantTotal := ct.Total().String() + " (" + nOrders(ct.Count) + ")"; totals[ct.Currency] != wantTotal {
 						t.Errorf("%s %s link totals %q, want %q", w.id, ct.Currency, totals[ct.Currency], wantTotal)
 					}
 				})

@@ -87,7 +87,7 @@ func TestOrderAmountAgreesEverywhere(t *testing.T) {
 	})
 	wantTotals := map[string]string{}
 	for _, tc := range tests {
-		wantTotals[tc.currency] = tc.shown + " (1 orders)"
+		wantTotals[tc.currency] = tc.shown + " (1 order)"
 	}
 	if diff := cmp.Diff(wantTotals, totals); diff != "" {
 		t.Errorf("the list's totals per currency (-want +got):\n%s", diff)
