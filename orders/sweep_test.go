@@ -150,15 +150,13 @@ func TestSweepSpreadsItsReads(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	step := interval / due
-	for i := 1; i < due; i++ {
-		gap := scheduled[i].Sub(scheduled[i-1])
-		// The first is scheduled by the database's clock, the rest by the
-		// sweeper's: allow their difference on the first gap only.
-		slack := time.Millisecond
-		if i == 1 {
-			slack = 200 * time.Millisecond
-		}
-		if gap < step-slack || gap > step+slack {
+	// The first is scheduled when it is inserted, just after the sweeper took
+	// the time the others count from: at most a step before the second.
+	if gap := scheduled[1].Sub(scheduled[0]); gap <= 0 || gap > step+time.Millisecond {
+		t.Errorf("the first confirmation is scheduled %v before the second, want at most %v", gap, step)
+	}
+	for i := 2; i < due; i++ {
+		if gap := scheduled[i].Sub(scheduled[i-1]); gap < step-time.Millisecond || gap > step+time.Millisecond {
 			t.Errorf("confirmations %d and %d are scheduled %v apart, want %v", i-1, i, gap, step)
 		}
 	}
