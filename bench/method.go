@@ -44,7 +44,10 @@ const methodText = "## Method\n\n" +
 	"statements) and `DATABASE_DIRECT_URL` on PostgreSQL for River's `LISTEN` and the migrations' lock; each configuration has its " +
 	"own ratio (its three instances against its one) and its own exactly-once check, which also counts the warnings and errors " +
 	"in the instances' logs that name a session feature (prepared statements, `LISTEN`, advisory locks: what transaction pooling " +
-	"breaks), as pooler_test.go does; there must be none.\n" +
+	"breaks), as pooler_test.go does; there must be none. On this machine the database and every instance share 2 cores, so three " +
+	"instances add no CPU: they can only keep more backends busy (up to the 32 senders directly, against one instance's 20; through " +
+	"PgBouncer, 30 against 10), and the direct ratio swings around 1.0× with whatever else runs (0.39× to 1.04× over this " +
+	"release's runs).\n" +
 	"- **B9** (admin orders list): `internal/seed` fills the bench database with 1,000,000 orders (items, attempts, every status " +
 	"and currency, a year of dates) and as many processed webhook deliveries, in steps of 10k, 100k and 1M shared with B10 and B11. " +
 	"A second in-process app built like the first (River off) on a pool whose statements can be recorded is signed in to over " +
