@@ -144,7 +144,14 @@ func (p *Payments) settleOrder(ctx context.Context, tx pgx.Tx, out *Applied, pay
 			if o.Status == StatusPaid {
 				return flagRefund(ctx, tx, o, ev)
 			}
-			return transitionOrder(ctx, tx, o, StatusNeedsReview, ev)
+			wasUnderReview := o.Status == StatusNeedsReview
+			if err := transitionOrder(ctx, tx, o, StatusNeedsReview, ev); err != nil || wasUnderReview || o.Status != StatusNeedsReview {
+				return err
+			}
+			// Money arrived: the units leave stock once, as for a paid order;
+			// otherwise the holds of an order no action can move would keep
+			// them for good.
+			return takeStock(ctx, tx, o, Event{AttemptID: &a.ID, Cause: cause, SourceID: ptr(sourceID)})
 		}
 		if o.Status == StatusPaid || o.Status == StatusNeedsReview {
 			ev.Detail = "a second completed payment for this order; refund it"

@@ -262,8 +262,9 @@ func takeStock(ctx context.Context, tx pgx.Tx, o *Order, ev Event) error {
 // a payment that completes later still pays its order (money wins, oversold if
 // the units were sold meanwhile). It returns how many orders it released.
 func (p *Payments) ReleaseExpiredHolds(ctx context.Context, limit int) (int, error) {
-	// Only orders that can still be paid: the holds of an order under review wait
-	// for the merchant, and must not take every turn of a limited sweep.
+	// Only orders that can still be paid: an order under review took its units
+	// when its money came, and any hold it still has must not take every turn
+	// of a limited sweep.
 	rows, err := p.pool.Query(ctx, `
 		SELECT DISTINCT h.order_id FROM stock_holds h JOIN orders o ON o.id = h.order_id
 		WHERE h.expires_at < $1 AND NOT o.status = ANY($3) LIMIT $2`,

@@ -258,3 +258,57 @@ func TestChangedCartTakesOverItsOrdersHolds(t *testing.T) {
 	}
 	checkHolds(t, db.Pool)
 }
+
+// TestUnderReviewTakesItsUnits: a payment of the wrong amount puts its order
+// under review, which no action moves; the money arrived, so its units leave
+// stock then, once however often it is told and however many such payments
+// come, rather than stay held for good.
+func TestUnderReviewTakesItsUnits(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	carts := orders.NewCarts(db.Pool)
+	payments := orders.NewPayments(db.Pool, nil, orders.PaymentsConfig{}, nil)
+	kettle := productID(t, db, "gooseneck-kettle")
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO stock (product_id, on_hand) VALUES ($1, 3)`, kettle); err != nil {
+		t.Fatal(err)
+	}
+	cart := orders.NewCartID()
+	if err := carts.Add(ctx, cart, kettle, 2, "USD"); err != nil {
+		t.Fatal(err)
+	}
+	o, attempt, err := payments.PlaceOrder(ctx, cart, "USD", shopper("Ann", "ann@example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE payment_attempts SET status = 'open' WHERE id = $1`, attempt.ID); err != nil {
+		t.Fatal(err)
+	}
+	wrong := payment("pay_1", orchestrate.StatusCompleted, o.TotalMinor-1, "USD")
+	for range 2 {
+		if _, err := payments.Apply(ctx, attempt.ID, wrong, "webhook", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var status string
+	if err := db.Pool.QueryRow(ctx, `SELECT status FROM orders WHERE id = $1`, o.ID).Scan(&status); err != nil || status != "needs_review" {
+		t.Fatalf("order status %q (%v), want needs_review", status, err)
+	}
+	if on, held := stockOf(t, db.Pool, kettle); on != 1 || held != 0 {
+		t.Errorf("under review: on hand %d, held %d; want 1, 0 (its 2 units taken)", on, held)
+	}
+	// Another of its attempts (an earlier one, say) completes wrong too: the
+	// order is already under review and nothing more is taken.
+	var second string
+	if err := db.Pool.QueryRow(ctx, `
+		INSERT INTO payment_attempts (id, order_id, status, amount_minor, currency)
+		VALUES (gen_random_uuid(), $1, 'open', $2, 'USD') RETURNING id::text`, o.ID, o.TotalMinor).Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := payments.Apply(ctx, second, payment("pay_2", orchestrate.StatusCompleted, o.TotalMinor+1, "USD"), "webhook", ""); err != nil {
+		t.Fatal(err)
+	}
+	if on, held := stockOf(t, db.Pool, kettle); on != 1 || held != 0 {
+		t.Errorf("after a second payment: on hand %d, held %d; want 1, 0", on, held)
+	}
+	checkHolds(t, db.Pool)
+}
