@@ -101,20 +101,18 @@ func (s *Carts) Get(ctx context.Context, cartID, currency string) (*Cart, error)
 	if cartID == "" {
 		return cart, nil
 	}
-	// The units the order last checked out from the cart holds are the cart's
-	// own: while the cart is unchanged a checkout reuses that order and its holds.
+	// The units the cart's own orders hold are the cart's: its next checkout
+	// takes them over (cartHeldSQL), so they are not held against it.
 	rows, err := s.pool.Query(ctx, `
 		SELECT ci.product_id, p.name, p.image, coalesce(pp.amount_minor, 0) AS unit_minor,
 		       $2::text AS currency, ci.quantity, coalesce(pp.amount_minor * ci.quantity, 0) AS line_minor,
 		       pp.amount_minor IS NOT NULL AS available,
 		       s.product_id IS NOT NULL AS tracked, coalesce(s.on_hand, 0) AS on_hand,
-		       coalesce(s.held - h.quantity, s.held, 0) AS held
+		       coalesce(s.held - `+cartHeldSQL("$1", "ci.product_id")+`, 0) AS held
 		FROM cart_items ci
-		JOIN carts c ON c.id = ci.cart_id
 		JOIN products p ON p.id = ci.product_id AND p.active
 		LEFT JOIN product_prices pp ON pp.product_id = ci.product_id AND pp.currency = $2
 		LEFT JOIN stock s ON s.product_id = ci.product_id
-		LEFT JOIN stock_holds h ON h.order_id = c.order_id AND h.product_id = ci.product_id
 		WHERE ci.cart_id = $1
 		ORDER BY ci.added_at, ci.product_id`, cartID, currency)
 	if err != nil {
@@ -176,7 +174,7 @@ func (s *Carts) AddLine(ctx context.Context, cartID string, productID int64, qua
 			WITH line AS (
 				SELECT p.name,
 				       EXISTS (SELECT 1 FROM product_prices WHERE product_id = p.id AND currency = $3) AS offered,
-				       `+availableSQL("$5")+` AS available,
+				       `+availableSQL("$1", "$5")+` AS available,
 				       least(coalesce(ci.quantity, 0) + $4, $5) AS wanted,
 				       coalesce(ci.quantity, 0) AS had
 				FROM products p
@@ -233,7 +231,7 @@ func (s *Carts) SetQuantity(ctx context.Context, cartID string, productID int64,
 		} else {
 			err = tx.QueryRow(ctx, `
 				WITH line AS (
-					SELECT p.name, ci.quantity AS had, `+availableSQL("$4")+` AS available
+					SELECT p.name, ci.quantity AS had, `+availableSQL("$1", "$4")+` AS available
 					FROM cart_items ci
 					JOIN products p ON p.id = ci.product_id
 					LEFT JOIN stock s ON s.product_id = ci.product_id

@@ -8,16 +8,33 @@ package orders
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// availableSQL is what a new checkout may hold of the product whose stock row is
-// s (LEFT JOINed): on_hand - held, never below zero, or the parameter unlimited
-// (MaxQuantity's placeholder, e.g. "$5") when it is untracked.
-func availableSQL(unlimited string) string {
-	return `CASE WHEN s.product_id IS NULL THEN ` + unlimited + `::int ELSE greatest(s.on_hand - s.held, 0) END`
+// availableSQL is what a new checkout of the cart whose id is the SQL
+// expression cart may hold of the product whose stock row is s (LEFT JOINed):
+// on_hand - held plus what the cart's own orders hold (cartHeldSQL), never
+// below zero, or the parameter unlimited (MaxQuantity's placeholder, e.g.
+// "$5") when it is untracked.
+func availableSQL(cart, unlimited string) string {
+	return `CASE WHEN s.product_id IS NULL THEN ` + unlimited + `::int ELSE greatest(s.on_hand - s.held + ` +
+		cartHeldSQL(cart, "s.product_id") + `, 0) END`
 }
+
+// cartHeldSQL is the units of the product whose id is the SQL expression
+// product held by the orders checked out from the cart whose id is the SQL
+// expression cart that can still be paid. A new checkout of the cart takes
+// those holds over (PlaceOrder's given_up, with the same predicate), so to the
+// cart they are its own: available to it, not to anyone else.
+func cartHeldSQL(cart, product string) string {
+	return `(SELECT coalesce(sum(ch.quantity), 0)::int FROM stock_holds ch JOIN orders co ON co.id = ch.order_id
+		WHERE co.cart_id = ` + cart + ` AND ch.product_id = ` + product + ` AND co.status <> ALL(` + finalStatusesSQL + `))`
+}
+
+// finalStatusesSQL is finalStatuses as an SQL array literal.
+var finalStatusesSQL = "'{" + strings.Join(finalStatuses(), ",") + "}'::text[]"
 
 // LineChange is what adding to a cart line or setting its quantity did: the
 // quantity the shopper asked the line to hold (at most MaxQuantity), the quantity
@@ -52,7 +69,7 @@ func (c *Cart) Short() []CartLine {
 }
 
 // FitToStock lowers each line of the cart that asks for more than is available
-// now (the short lines Get marks, the units the cart's own order holds counted
+// now (the short lines Get marks, the units the cart's own orders hold counted
 // as its own) to what is available, removing the lines of products none of which is
 // left, and returns those lines as they were (wanted) and what was available.
 // A cart with no short line is left as it is, still standing for the order last
@@ -70,12 +87,10 @@ func (s *Carts) FitToStock(ctx context.Context, cartID string) ([]Shortage, erro
 		rows, err := tx.Query(ctx, `
 			WITH stocked AS (
 				SELECT ci.product_id, p.name, ci.quantity, ci.added_at,
-				       greatest(s.on_hand - s.held + coalesce(h.quantity, 0), 0) AS available
+				       greatest(s.on_hand - s.held + `+cartHeldSQL("$1", "ci.product_id")+`, 0) AS available
 				FROM cart_items ci
-				JOIN carts c ON c.id = ci.cart_id
 				JOIN products p ON p.id = ci.product_id AND p.active
 				JOIN stock s ON s.product_id = ci.product_id
-				LEFT JOIN stock_holds h ON h.order_id = c.order_id AND h.product_id = ci.product_id
 				WHERE ci.cart_id = $1
 			), short AS (
 				SELECT product_id, name, quantity AS wanted, available, added_at

@@ -87,15 +87,18 @@ type querier interface {
 }
 
 // cartShortages returns the cart's lines whose quantity is more than is
-// available now.
+// available to it now (its own orders' holds counted as its own).
 func cartShortages(ctx context.Context, q querier, cartID string) ([]Shortage, error) {
 	rows, err := q.Query(ctx, `
-		SELECT ci.product_id, p.name, ci.quantity AS wanted, greatest(s.on_hand - s.held, 0) AS available
-		FROM cart_items ci
-		JOIN products p ON p.id = ci.product_id AND p.active
-		JOIN stock s ON s.product_id = ci.product_id
-		WHERE ci.cart_id = $1 AND ci.quantity > s.on_hand - s.held
-		ORDER BY ci.added_at, ci.product_id`, cartID)
+		SELECT product_id, name, wanted, greatest(available, 0) AS available FROM (
+			SELECT ci.product_id, p.name, ci.quantity AS wanted, ci.added_at,
+			       s.on_hand - s.held + `+cartHeldSQL("$1", "ci.product_id")+` AS available
+			FROM cart_items ci
+			JOIN products p ON p.id = ci.product_id AND p.active
+			JOIN stock s ON s.product_id = ci.product_id
+			WHERE ci.cart_id = $1) lines
+		WHERE wanted > available
+		ORDER BY added_at, product_id`, cartID)
 	if err != nil {
 		return nil, fmt.Errorf("cart shortages: %w", err)
 	}

@@ -208,6 +208,21 @@ func TestChangedCartTakesOverItsOrdersHolds(t *testing.T) {
 	if err := carts.Add(ctx, cartID, mug, 1, "USD"); err != nil {
 		t.Fatal(err)
 	}
+	// The changed cart still counts the unit its order holds as its own: not
+	// short, settable, and left alone by "use what is available".
+	c, err := carts.Get(ctx, cartID, "USD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short := c.Short(); len(short) != 0 {
+		t.Errorf("the changed cart marks %v short, want none (its order holds the kettle)", short)
+	}
+	if _, err := carts.SetQuantity(ctx, cartID, kettle, 1); err != nil {
+		t.Errorf("setting the held kettle to 1 in the changed cart: %v", err)
+	}
+	if fitted, err := carts.FitToStock(ctx, cartID); err != nil || len(fitted) != 0 {
+		t.Errorf("fitting the changed cart to stock = %v, %v; want nothing short", fitted, err)
+	}
 	second, _, err := payments.PlaceOrder(ctx, cartID, "USD", customer)
 	if err != nil {
 		t.Fatalf("checking out the changed cart: %v", err)
