@@ -140,7 +140,7 @@ func TestAdminOverviewDayAndWeekBoundaries(t *testing.T) {
 						return
 					}
 					text := strings.Join(strings.Fields(s.Text()), " ")
-					wantText := ct.Total().String() + " " + ct.Currency + " · " + strconv.FormatInt(ct.Count, 10) + " orders"
+					wantText := ct.Total().String() + " " + ct.Currency + " · " + nOrders(ct.Count)
 					if text != wantText {
 						t.Errorf("%s %s = %q, want %q", w.id, ct.Currency, text, wantText)
 					}
@@ -227,7 +227,7 @@ func TestAdminOverview(t *testing.T) {
 			}
 			cur := u.Query().Get("currency")
 			n := a.count(t, `SELECT count(*) FROM orders WHERE status = 'paid' AND currency = $1 AND paid_at >= $2`, cur, w.start)
-			if !strings.Contains(s.Text(), "· "+strconv.Itoa(n)+" orders") || u.Query().Get("paid_since") != w.start.Format(time.DateOnly) {
+			if !strings.Contains(s.Text(), "· "+nOrders(int64(n))) || u.Query().Get("paid_since") != w.start.Format(time.DateOnly) {
 				t.Errorf("%s %s = %q (link %s), want %d orders since %s", w.id, cur, s.Text(), href, n, w.start.Format(time.DateOnly))
 			}
 			numbers, _, _ := admin.listAll(href)

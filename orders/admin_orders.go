@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Flags narrow the orders list beyond its status.
@@ -410,15 +411,21 @@ type CurrencyTotal struct {
 func (t CurrencyTotal) Total() Money { return Money{t.Minor, t.Currency} }
 
 // Totals returns the count and sum of the orders f selects, per currency (by
-// currency code). It returns ErrInvalid for an invalid filter.
+// currency code), from the read replica when there is one. It returns
+// ErrInvalid for an invalid filter.
 func (s *Orders) Totals(ctx context.Context, f Filter) ([]CurrencyTotal, error) {
+	return s.totals(ctx, f, s.reads)
+}
+
+// totals is Totals read from reads (nil: the primary).
+func (s *Orders) totals(ctx context.Context, f Filter, reads *pgxpool.Pool) ([]CurrencyTotal, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	var args queryArgs
 	var totals []CurrencyTotal
 	var t CurrencyTotal
-	err := s.forEachLagging(ctx, `
+	err := s.forEachOn(ctx, reads, `
 		SELECT o.currency, count(*) AS count, coalesce(sum(o.total_minor), 0)::bigint AS total
 		FROM orders o WHERE `+f.where(&args)+` GROUP BY o.currency ORDER BY o.currency`, customPlan(args),
 		[]any{&t.Currency, &t.Count, &t.Minor}, func() error {
@@ -452,7 +459,7 @@ func (s *Orders) ExportOrders(ctx context.Context, f Filter, fn func(*ExportRow)
 	var args queryArgs
 	var r ExportRow
 	o := &r.Order
-	err := s.forEachLagging(ctx, `
+	err := s.forEachOn(ctx, s.reads, `
 		SELECT o.id, o.number, o.public_ref, o.status, o.currency, o.total_minor, o.customer_name,
 		       o.customer_email, o.refund_needed, o.created_at, o.updated_at, o.paid_at, o.shipped_at,
 		       (SELECT coalesce(sum(quantity), 0) FROM order_items i WHERE i.order_id = o.id),

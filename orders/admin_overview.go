@@ -57,10 +57,11 @@ func (s *Orders) Overview(ctx context.Context, now time.Time) (*Overview, error)
 	// time.Date, not Add: a day is not 24 hours when the clocks change.
 	ov := &Overview{TodayStart: time.Date(y, m, d, 0, 0, 0, 0, loc), WeekStart: time.Date(y, m, d-weekday, 0, 0, 0, 0, loc)}
 	var err error
-	if ov.Today, err = s.Totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.TodayStart}); err != nil {
+	// On the primary, like the counts beside them.
+	if ov.Today, err = s.totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.TodayStart}, nil); err != nil {
 		return nil, err
 	}
-	if ov.Week, err = s.Totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.WeekStart}); err != nil {
+	if ov.Week, err = s.totals(ctx, Filter{Status: StatusPaid, PaidSince: ov.WeekStart}, nil); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT status, count(*) AS count FROM orders GROUP BY status`)

@@ -165,14 +165,14 @@ func (s *Orders) WithReadPool(reads *pgxpool.Pool, logger *slog.Logger) *Orders 
 	return s
 }
 
-// forEachLagging runs a query whose answer may lag the primary, scanning each
-// row into scans and calling fn, as pgx.ForEachRow does: on the read replica
-// when there is one, and on the primary when the replica fails before fn has
-// seen a row (it cannot be reached, or its connection died).
-func (s *Orders) forEachLagging(ctx context.Context, sql string, args []any, scans []any, fn func() error) error {
-	if s.reads != nil {
+// forEachOn runs a query whose answer may lag the primary, scanning each row
+// into scans and calling fn, as pgx.ForEachRow does: on reads (a read
+// replica) when it is not nil, and on the primary when reads is nil or fails
+// before fn has seen a row (it cannot be reached, or its connection died).
+func (s *Orders) forEachOn(ctx context.Context, reads *pgxpool.Pool, sql string, args []any, scans []any, fn func() error) error {
+	if reads != nil {
 		seen := false
-		rows, err := s.reads.Query(ctx, sql, args...)
+		rows, err := reads.Query(ctx, sql, args...)
 		if err == nil {
 			_, err = pgx.ForEachRow(rows, scans, func() error {
 				seen = true

@@ -22,7 +22,11 @@ func openPool(ctx context.Context, cfg *Config, tracer pgx.QueryTracer, logger *
 	if mode, ok := queryExecModes[cfg.DatabaseQueryExecMode]; ok {
 		pcfg.ConnConfig.DefaultQueryExecMode = mode
 	}
-	return connect(ctx, pcfg, tracer, logger)
+	pool, err := connect(ctx, pcfg, tracer, logger)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	return pool, nil
 }
 
 // directPoolMaxConns bounds the pool on DATABASE_DIRECT_URL: River's fetches,
@@ -38,7 +42,11 @@ func openDirectPool(ctx context.Context, cfg *Config, logger *slog.Logger) (*pgx
 		return nil, fmt.Errorf("DATABASE_DIRECT_URL: %w", err)
 	}
 	pcfg.MaxConns = directPoolMaxConns
-	return connect(ctx, pcfg, nil, logger)
+	pool, err := connect(ctx, pcfg, nil, logger)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_DIRECT_URL: %w", err)
+	}
+	return pool, nil
 }
 
 // readPoolMaxConns bounds the pool on DATABASE_READ_URL: the admin's totals
@@ -97,9 +105,9 @@ func connect(ctx context.Context, pcfg *pgxpool.Config, tracer pgx.QueryTracer, 
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			pool.Close()
-			return nil, fmt.Errorf("database %s/%s is unreachable: %w", pcfg.ConnConfig.Host, pcfg.ConnConfig.Database, err)
+			return nil, fmt.Errorf("database %s:%d/%s is unreachable: %w", pcfg.ConnConfig.Host, pcfg.ConnConfig.Port, pcfg.ConnConfig.Database, err)
 		}
-		logger.Warn("waiting for the database", "host", pcfg.ConnConfig.Host, "error", err)
+		logger.Warn("waiting for the database", "host", pcfg.ConnConfig.Host, "port", pcfg.ConnConfig.Port, "error", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
