@@ -107,11 +107,8 @@ func TestFulfilmentJourney(t *testing.T) {
 	// The order page, reloaded until it says the receipt went out.
 	b.open("/orders/" + ref)
 	b.waitStatus("paid")
-	status := b.reloadUntilText("#payment-status", "We emailed your receipt to "+email, confirmTimeout)
+	b.reloadUntilText("#payment-status", "We emailed your receipt to "+email, confirmTimeout)
 	b.checkpoint("order-page-receipt-sent")
-	if strings.Contains(status, "No receipt") {
-		t.Errorf("the order page says %q", status)
-	}
 	number := b.text("main h1")
 	number = strings.TrimSpace(strings.TrimPrefix(number, "Order"))
 	total := b.text("#order-total")

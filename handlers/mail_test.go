@@ -368,3 +368,27 @@ func messageIDs(ms []mailcatcher.Message) []string {
 	}
 	return out
 }
+
+// TestOrderLookupWithoutMailServer: with no mail server at all (development
+// with the catcher off) a lookup of a real order answers like any other, and
+// queues nothing that could never be sent.
+func TestOrderLookupWithoutMailServer(t *testing.T) {
+	a := newAppWith(t, testdb.New(t).Pool, appOptions{config: func(c *checkout.Config) { c.SMTP, c.MailCatcherAddr = nil, "" }})
+	o := a.checkoutOne(t)
+	var number string
+	if err := a.pool.QueryRow(context.Background(), `SELECT number FROM orders WHERE public_ref = $1`, o.ref).Scan(&number); err != nil {
+		t.Fatal(err)
+	}
+	s := a.newShopper(t)
+	for _, form := range []url.Values{
+		{"email": {"ada@example.com"}, "number": {"FK-999999"}},
+		{"email": {"ada@example.com"}, "number": {number}},
+	} {
+		if p := s.post("/orders/lookup", form); p.StatusCode != http.StatusSeeOther {
+			t.Errorf("lookup of %s = %d, want 303", form.Get("number"), p.StatusCode)
+		}
+	}
+	if n := a.count(t, `SELECT count(*) FROM mail_outbox`); n != 0 {
+		t.Errorf("%d messages queued with no mail server", n)
+	}
+}

@@ -140,6 +140,10 @@ func TestCheckoutAddressRejected(t *testing.T) {
 	s.post("/checkout", form)
 	if p := s.get("/checkout"); p.doc.Find("#country-error").Length() != 1 {
 		t.Error("a country not shipped to was not refused")
+	} else if by, _ := p.doc.Find("select#country").Attr("aria-describedby"); by != "country-hint country-error" {
+		// A second aria-describedby is dropped by the parser: the error would
+		// never be announced.
+		t.Errorf("the refused country's select is described by %q, want its hint and its error", by)
 	}
 	form.Set("country", "US")
 	for _, method := range []string{"teleport", "te\x00st", "st\xffd", strings.Repeat("x", 5000)} {

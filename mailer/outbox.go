@@ -69,6 +69,9 @@ type Outbox struct {
 	// domain is the right-hand side of every Message-ID (PUBLIC_URL's host).
 	domain string
 	clock  clockwork.Clock // when a message was queued (the lookups' hourly cap)
+	// sent is set once a Worker sends the outbox's messages; without one no
+	// job kind exists to queue them as.
+	sent bool
 }
 
 // NewOutbox returns the outbox over pool; domain is the Message-IDs' domain,
@@ -184,10 +187,12 @@ func (o *Outbox) ResendReceipt(ctx context.Context, tx pgx.Tx, orderID int64) ([
 	return o.QueueNext(ctx, tx, orderID, KindReceipt)
 }
 
-// Latest returns the order's newest message of kind, or nil when there is none.
+// Latest returns the order's newest sent message of kind, else its newest
+// message of kind, or nil when there is none: once a receipt went out, a
+// resend still on its way does not make the order page say otherwise.
 func (o *Outbox) Latest(ctx context.Context, orderID int64, kind Kind) (*Message, error) {
 	rows, err := o.pool.Query(ctx, `SELECT `+messageColumns+` FROM mail_outbox
-		WHERE order_id = $1 AND kind = $2 ORDER BY sequence DESC LIMIT 1`, orderID, kind)
+		WHERE order_id = $1 AND kind = $2 ORDER BY status = 'sent' DESC, sequence DESC LIMIT 1`, orderID, kind)
 	if err != nil {
 		return nil, err
 	}

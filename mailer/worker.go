@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,7 @@ type SendArgs struct {
 func (SendArgs) Kind() string { return "send_mail" }
 
 // InsertOpts: one job per message while it waits or runs; River's backoff
-// (attempt⁴ seconds) over 20 attempts keeps trying for about two days.
+// (attempt⁴ seconds) over 20 attempts keeps trying for about a week.
 func (SendArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{
 		ByArgs: true,
@@ -61,6 +62,7 @@ func NewWorker(outbox *Outbox, cfg Config, logger *slog.Logger) *Worker {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	outbox.sent = true
 	return &Worker{outbox: outbox, cfg: cfg, logger: logger}
 }
 
@@ -99,12 +101,17 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 				WHERE id = $1 AND status <> 'sent' RETURNING order_id, kind, message_id, recipient, attempts)
 			INSERT INTO order_events (order_id, subject, from_status, to_status, cause, source_id, detail)
 			SELECT order_id, 'mail', 'queued', 'failed', kind, message_id, kind || ' to ' || recipient || ': ' || $2 || ' (retrying)'
-			FROM m WHERE attempts = 1`, m.ID, truncate(err.Error(), 500)); uerr != nil {
+			FROM m WHERE attempts = 1`, m.ID, orders.TruncateText(err.Error(), 500)); uerr != nil {
 			w.logger.Warn("recording a mail failure", "mail", m.ID, "error", uerr)
 		}
 		return err
 	}
-	if _, err := pool.Exec(ctx, `WITH m AS (
+	// The server accepted the message: the mark is made even when the job's
+	// context ended meanwhile (a timeout, a shutdown), or the job would send it
+	// again.
+	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := pool.Exec(markCtx, `WITH m AS (
 			UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = $2
 			WHERE id = $1 AND status <> 'sent' RETURNING order_id, kind, message_id, recipient, $3::text AS from_status)
 		INSERT INTO order_events (order_id, subject, from_status, to_status, cause, source_id, detail, created_at)
@@ -219,11 +226,4 @@ func plainText(rendered string) string {
 		lines[i] = strings.TrimSpace(l)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

@@ -265,7 +265,7 @@ func (p *Payments) setAttemptStatus(ctx context.Context, attemptID string, to At
 			UPDATE payment_attempts a SET status = $2, last_error = $3, updated_at = now()
 			FROM (SELECT id, status FROM payment_attempts WHERE id = $1 FOR UPDATE) old
 			WHERE a.id = old.id AND a.status = ANY($4)
-			RETURNING a.order_id, old.status`, attemptID, to, truncate(why, 500), attemptPredecessors(to)).Scan(&orderID, &from)
+			RETURNING a.order_id, old.status`, attemptID, to, TruncateText(why, 500), attemptPredecessors(to)).Scan(&orderID, &from)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // moved on already: a no-op writes nothing
 		}
@@ -273,6 +273,6 @@ func (p *Payments) setAttemptStatus(ctx context.Context, attemptID string, to At
 			return fmt.Errorf("attempt %s → %s: %w", attemptID, to, err)
 		}
 		return recordEvent(ctx, tx, Event{OrderID: orderID, AttemptID: &attemptID, Subject: "attempt",
-			FromStatus: ptr(string(from)), ToStatus: string(to), Cause: cause, Detail: truncate(why, 500)})
+			FromStatus: ptr(string(from)), ToStatus: string(to), Cause: cause, Detail: TruncateText(why, 500)})
 	})
 }

@@ -144,6 +144,6 @@ func (p *Payments) MarkWebhooksProcessed(ctx context.Context, paymentID string, 
 // RecordWebhookError notes a failed processing attempt on the payment's waiting
 // deliveries without marking them processed; River retries the job.
 func (p *Payments) RecordWebhookError(ctx context.Context, paymentID, errText string) error {
-	_, err := p.pool.Exec(ctx, `UPDATE webhook_events SET error = $2 WHERE payment_id = $1 AND processed_at IS NULL`, paymentID, truncate(errText, 500))
+	_, err := p.pool.Exec(ctx, `UPDATE webhook_events SET error = $2 WHERE payment_id = $1 AND processed_at IS NULL`, paymentID, TruncateText(errText, 500))
 	return err
 }

@@ -126,7 +126,7 @@ type ConfirmPaymentArgs struct {
 func (ConfirmPaymentArgs) Kind() string { return "confirm_payment" }
 
 // InsertOpts keeps one such job per payment while it is queued, retried with
-// River's backoff for about a day while Orchestrate is down.
+// River's backoff (attempt⁴ seconds) for about a week while Orchestrate is down.
 func (ConfirmPaymentArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: uniqueWhileQueued}
 }

@@ -292,10 +292,3 @@ func deref(s *string) string {
 	}
 	return *s
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

@@ -381,7 +381,7 @@ func (h *Hooks) deliver(ctx context.Context, id string, final bool, nextRetry ti
 		resp.Body.Close()
 		code := resp.StatusCode
 		httpStatus = &code
-		snippet = truncateText(string(b), responseSnippet)
+		snippet = TruncateText(string(b), responseSnippet)
 	}
 	elapsed := h.cfg.Clock.Since(start)
 	ok := httpStatus != nil && *httpStatus >= 200 && *httpStatus < 300
@@ -433,8 +433,10 @@ func (h *Hooks) deliver(ctx context.Context, id string, final bool, nextRetry ti
 	return fmt.Errorf("%w: %s", errDeliveryFailed, result)
 }
 
-// truncateText cuts s to at most n bytes of valid UTF-8.
-func truncateText(s string, n int) string {
+// TruncateText cuts s to at most n bytes of valid UTF-8 (invalid bytes become
+// U+FFFD first), marking a cut with "…", for error texts and snippets stored in
+// text columns, which refuse invalid UTF-8.
+func TruncateText(s string, n int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s

@@ -78,10 +78,17 @@ func TestShippingInEachCurrency(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				offered := false
 				for _, opt := range opts {
-					if opt.Code == tt.method && opt.Price.Minor != tt.shipping {
-						t.Errorf("%s: the form offers %s at %v, the order charged %d", tt.name, opt.Code, opt.Price, tt.shipping)
+					if opt.Code == tt.method {
+						offered = true
+						if opt.Price.Minor != tt.shipping {
+							t.Errorf("%s: the form offers %s at %v, the order charged %d", tt.name, opt.Code, opt.Price, tt.shipping)
+						}
 					}
+				}
+				if !offered {
+					t.Errorf("%s: the form does not offer %s, which the order was charged for", tt.name, tt.method)
 				}
 			}
 		})
