@@ -190,6 +190,11 @@ func TestAdminMarksShipped(t *testing.T) {
 		t.Fatalf("%d shipped effects queued by refused ships", n)
 	}
 
+	// Oversold (its units sold while it was unpaid): shipping it means they
+	// were back-ordered, so it leaves the merchant's attention queue.
+	if _, err := a.pool.Exec(context.Background(), `UPDATE orders SET oversold = true WHERE public_ref = $1`, paid.ref); err != nil {
+		t.Fatal(err)
+	}
 	first := shipForm(t, admin, id, "carrier", "  Royal Mail ", "tracking", "AB 123-456 GB")
 	p := admin.post("/admin/orders/"+id+"/ship", first)
 	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/admin/orders/"+id {
@@ -201,6 +206,9 @@ func TestAdminMarksShipped(t *testing.T) {
 	}
 	if got := page.doc.Find("#shipments .carrier").Text(); got != "Royal Mail" {
 		t.Errorf("admin page shows carrier %q", got)
+	}
+	if n := a.count(t, `SELECT count(*) FROM orders WHERE oversold`); n != 0 || !strings.Contains(page.doc.Find("#timeline").Text(), "cleared oversold") {
+		t.Errorf("shipping an oversold order left %d flagged, or its timeline does not say it cleared the flag", n)
 	}
 	if got := a.merchantEvents(t, paid.ref); strings.Join(got, ",") != "fulfilment shipped" {
 		t.Errorf("the admin's events = %v, want one fulfilment shipped", got)

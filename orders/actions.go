@@ -168,7 +168,8 @@ func (p *Payments) Cancel(ctx context.Context, orderID int64, actor, reason stri
 }
 
 // MarkShipped records a shipment of a paid order by the merchant actor (carrier
-// and tracking as CleanShipment returns them) and queues ChangeShipped's effects
+// and tracking as CleanShipment returns them), clears its oversold flag (the
+// units were back-ordered) and queues ChangeShipped's effects
 // (the shopper's "shipped" email, the merchant's webhook) once for it, with the
 // shipment's id as the change's detail. formKey is the key the form was rendered
 // with (NewFormKey): the same form submitted again records nothing more and
@@ -195,7 +196,9 @@ func (p *Payments) MarkShipped(ctx context.Context, orderID int64, actor, formKe
 				ON CONFLICT (order_id, form_key) DO NOTHING
 				RETURNING id, order_id, carrier, tracking, shipped_at, actor
 			), o AS (
-				UPDATE orders SET shipped_at = coalesce(shipped_at, $4), updated_at = now()
+				-- Shipping an oversold order means the short units were found or
+				-- back-ordered: it no longer needs the merchant's attention.
+				UPDATE orders SET shipped_at = coalesce(shipped_at, $4), oversold = false, updated_at = now()
 				WHERE id = $1 AND EXISTS (SELECT 1 FROM s)
 			)
 			SELECT * FROM s`, o.ID, carrier, tracking, p.cfg.Clock.Now(), actor, formKey)
@@ -220,9 +223,13 @@ func (p *Payments) MarkShipped(ctx context.Context, orderID int64, actor, formKe
 			return fmt.Errorf("record shipment: %w", err)
 		}
 		created = true
+		detail := shipmentDetail(out)
+		if o.Oversold {
+			detail += "; cleared oversold"
+		}
 		if err := recordEvent(ctx, tx, Event{OrderID: o.ID, Subject: "fulfilment", ToStatus: "shipped",
 			Cause: "merchant", Actor: actor, SourceID: ptr("shipment:" + strconv.FormatInt(out.ID, 10)),
-			Detail: shipmentDetail(out)}); err != nil {
+			Detail: detail}); err != nil {
 			return err
 		}
 		return p.enqueueEffects(ctx, tx, o.ID, ChangeShipped, strconv.FormatInt(out.ID, 10))
