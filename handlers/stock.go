@@ -67,7 +67,7 @@ func shortLines(short *orders.ShortageError) []views.ShortLine {
 }
 
 // renderCheckoutShort answers a checkout refused for lack of stock: 409, each
-// short line with what is available, the cart as it was, and a button that fits
+// short line with what is available, the cart left as it was, and a button that fits
 // the cart to what is left and returns to the form with the customer kept.
 func (h *handler) renderCheckoutShort(c echo.Context, short *orders.ShortageError, form checkoutForm) error {
 	noStore(c)

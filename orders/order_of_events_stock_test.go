@@ -17,7 +17,7 @@ import (
 // TestEveryOrderOfEventsKeepsStock is TestEveryOrderOfEvents with a tracked
 // product and the sweeper: the payment states behind payment.created,
 // .succeeded, .failed and .expired and a sweep past the hold's expiry, in all
-// 120 orders, each delivered twice at once (a webhook and the return page) and
+// 120 orders, each delivered twice in a row (as a webhook and the return page would) and
 // again at the end (the sweeper's re-read). Whatever the order, the paid order
 // took its unit exactly once, its unit was released at most once and only when a
 // failure, an expiry or the sweep came before the payment completed, nothing is

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import "strconv"
 
 // CheckoutShort renders the checkout refused for lack of stock: each short line
-// with what is available, a button that fits the cart to it, and the cart.
+// with what is available, and a button that fits the cart to it.
 func CheckoutShort(p CheckoutShortPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
