@@ -143,21 +143,18 @@ func (in *Instance) Pid() int {
 }
 
 // Stop sends SIGTERM, so the app shuts down gracefully and lets go of its
-// database, and waits; an app still running after StopTimeout is killed and
-// Stop says so. Stopping a stopped instance does nothing.
+// database, and waits (Wait): it returns the app's exit error, nil for status
+// 0, and an app still running after StopTimeout is killed and Stop says so.
+// Stopping a stopped instance does nothing.
 func (in *Instance) Stop() error {
 	if in.cmd == nil {
 		return nil
 	}
 	_ = in.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-in.exited:
-		in.cmd = nil
-		return nil
-	case <-time.After(in.stop):
-		in.Kill() //nolint:errcheck // reported below
-		return fmt.Errorf("the app did not stop within %s of SIGTERM; killed it", in.stop)
+	if err := in.Wait(in.stop); err != nil {
+		return fmt.Errorf("stopping the app: %w", err)
 	}
+	return nil
 }
 
 // Kill sends SIGKILL and waits: no shutdown, no deferred work, as a crash.
