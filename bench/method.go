@@ -96,9 +96,10 @@ const methodText = "## Method\n\n" +
 	"through the sandbox's control endpoint (`POST /_sandbox/payments/{id}/complete`, 64 at a time, not an API request); the " +
 	"sandbox delivers each `payment.succeeded` and the instance confirms each payment by reading it (webhook and sweep jobs, " +
 	"background reads). The figure is the time from the moment the last completion answered until every order is paid in the " +
-	"database (polled every 100 ms); the ideal is the API requests the sandbox served in that same time divided by 25/s: the " +
-	"time a client using the whole rate and nothing more would need for the requests this app chose to make (a request " +
-	"answered 429 uses no capacity and is left out, or a client flooding the sandbox would look efficient). The second row is the most API requests that reached the sandbox in any one-second sliding window from the " +
+	"database (polled every 100 ms); the ideal is the API requests needed, one read a payment, divided by 25/s: the time a " +
+	"client using the whole rate for nothing but those reads would need (an app reading a payment twice would need twice " +
+	"as long); the requests the sandbox served meanwhile (a request answered 429 uses no capacity and is left out) are " +
+	"reported beside it. The second row is the most API requests that reached the sandbox in any one-second sliding window from the " +
 	"instance's start to the last order paid (above 25: MISS, rate exceeded), the 429s it answered, and the confirmation jobs " +
 	"(`confirm_payment`, `confirm_attempt`) that recorded an error or ended retryable, discarded or cancelled (snoozing for the " +
 	"rate is not an error). One run: at 25/s it lasts a minute and a half or more (`-quick`: 200 payments).\n" +

@@ -68,7 +68,7 @@ func TestOrderAmountAgreesEverywhere(t *testing.T) {
 
 	var want []string
 	for _, tc := range tests {
-		want = append(want, tc.shown+" "+tc.currency+" · 1 orders")
+		want = append(want, tc.shown+" "+tc.currency+" · 1 order")
 	}
 	overview := admin.get("/admin")
 	for _, id := range []string{"revenue-today", "revenue-week"} {

@@ -123,8 +123,10 @@ func TestReleaseExpiredHoldsFollowsTheClock(t *testing.T) {
 		return o
 	}
 
-	// Under review: a payment of the wrong amount completed. Placed first, so a
-	// sweep that picked orders without looking at their status would meet it first.
+	// Under review: a payment of the wrong amount completed, which took its
+	// unit. Placed first, and given back a lapsed hold as an order under review
+	// from before units were taken then would still have, so a sweep that
+	// picked orders without looking at their status would meet it first.
 	review := checkout(1)
 	var reviewPay string
 	if err := db.Pool.QueryRow(ctx, `SELECT orchestrate_payment_id FROM payment_attempts WHERE order_id = $1`, review.ID).Scan(&reviewPay); err != nil {
@@ -132,6 +134,14 @@ func TestReleaseExpiredHoldsFollowsTheClock(t *testing.T) {
 	}
 	attempt := attemptOf(t, db, review.ID)
 	if _, err := p.Apply(ctx, attempt, payment(reviewPay, orchestrate.StatusCompleted, review.TotalMinor-1, "USD"), "webhook", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := heldBy(t, db); got[review.ID] != 0 {
+		t.Fatalf("the order under review still holds %d", got[review.ID])
+	}
+	if _, err := db.Pool.Exec(ctx, `
+		WITH h AS (INSERT INTO stock_holds (order_id, product_id, quantity, expires_at) VALUES ($1, $2, 1, $3))
+		UPDATE stock SET held = held + 1 WHERE product_id = $2`, review.ID, kettle, t0.Add(70*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	// Abandoned: its payment is open and no news of its end ever comes.
